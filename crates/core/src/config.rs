@@ -1,0 +1,487 @@
+//! The configuration file (TOML): parsed and checked once, every problem named by its key.
+
+use crate::contract::Contract;
+use crate::domain::{Counter, Operator, ServiceItem, Uscc};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+use url::Url;
+
+/// Where the counter gets its data from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The built-in sandbox gateway with sample enterprises; needs no credentials.
+    Sandbox,
+    /// A real provincial gateway (test or production), with the credentials in `[gateway]`.
+    Gateway,
+}
+
+/// Test and production are applied for together and configured separately; they differ in limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Test,
+    Production,
+}
+
+impl Environment {
+    /// The gateway's request body limit (contract §1); responses are held to the same bound.
+    pub fn body_limit(self) -> usize {
+        match self {
+            Environment::Test => 4 * 1024 * 1024,
+            Environment::Production => 8 * 1024 * 1024,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Test => "test",
+            Environment::Production => "production",
+        }
+    }
+}
+
+/// Gateway address and credentials. Secrets are `Secret`, so `Debug` of this never shows them.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    pub environment: Environment,
+    pub yst_base: Url,
+    pub license_base: Url,
+    pub paasid: String,
+    pub token: Secret,
+    pub system_id: String,
+    pub vender_id: String,
+    pub department_id: String,
+    pub account: String,
+    pub password: Secret,
+    pub app_key: String,
+    pub app_secret: Secret,
+}
+
+/// Knobs with good defaults that IT rarely touches and tests shorten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Per call; slightly above the gateway's own 15 s so its 504 arrives before we give up.
+    pub request_timeout: Duration,
+    /// How many licenses are fetched at once (each fetch is a detail and an archive call in parallel).
+    pub max_parallel_licenses: usize,
+    /// Retries of an idempotent read after the first try.
+    pub max_retries: u32,
+    /// No retry starts after this much time has passed since the first try.
+    pub retry_budget: Duration,
+    /// A `Retry-After` longer than this is not waited for: the clerk gets `RATE_LIMITED` at once.
+    pub max_retry_after: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            request_timeout: Duration::from_secs(17),
+            max_parallel_licenses: 8,
+            max_retries: 2,
+            retry_budget: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything the flow needs, complete and checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub gateway: GatewaySettings,
+    pub operator: Operator,
+    pub counter: Counter,
+    pub service_items: Vec<ServiceItem>,
+    pub contract: Contract,
+    pub tuning: Tuning,
+}
+
+impl Settings {
+    /// The configured item with this code, or the first one when no code is given.
+    pub fn service_item(&self, code: Option<&str>) -> Result<&ServiceItem> {
+        match code {
+            None => self.service_items.first().ok_or_else(|| Error::config("service_items", "至少要配置一个事项")),
+            Some(code) => self.service_items.iter().find(|i| i.code == code.trim()).ok_or_else(|| {
+                let known: Vec<&str> = self.service_items.iter().map(|i| i.code.as_str()).collect();
+                Error::config("service_items", format!("中没有事项 {code}（已配置：{}）", known.join("、")))
+            }),
+        }
+    }
+}
+
+/// A parsed configuration file. In gateway mode it is complete; in sandbox mode the sandbox
+/// gateway supplies what the file leaves out.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub gateway: Option<GatewaySettings>,
+    pub operator: Option<Operator>,
+    pub counter: Option<Counter>,
+    pub service_items: Vec<ServiceItem>,
+    pub contract: Contract,
+    pub tuning: Tuning,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::config(&path.display().to_string(), format!("无法读取（{e}）")).detail(e.to_string())
+        })?;
+        Config::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let fact = e.message().to_owned();
+            Error::with_fact(crate::error::ErrorCode::ConfigInvalid, format!("配置文件格式有误：{fact}。")).detail(e.to_string())
+        })?;
+        raw.check()
+    }
+
+    /// The complete settings: the file's own in gateway mode; in sandbox mode the sandbox's,
+    /// with the file's operator, counter and items taking precedence where given.
+    pub fn into_settings(self, sandbox: Option<Settings>) -> Result<Settings> {
+        let base = match (self.mode, self.gateway, sandbox) {
+            (Mode::Gateway, Some(gateway), _) => {
+                return Ok(Settings {
+                    gateway,
+                    operator: self.operator.ok_or_else(|| Error::config("operator", "缺失"))?,
+                    counter: self.counter.ok_or_else(|| Error::config("hall", "缺失"))?,
+                    service_items: self.service_items,
+                    contract: self.contract,
+                    tuning: self.tuning,
+                });
+            }
+            (Mode::Gateway, None, _) => return Err(Error::config("gateway", "缺失")),
+            (Mode::Sandbox, _, Some(sandbox)) => sandbox,
+            (Mode::Sandbox, _, None) => return Err(Error::config("mode", "为 sandbox，但沙箱网关没有启动")),
+        };
+        Ok(Settings {
+            gateway: base.gateway,
+            operator: self.operator.unwrap_or(base.operator),
+            counter: self.counter.unwrap_or(base.counter),
+            service_items: if self.service_items.is_empty() { base.service_items } else { self.service_items },
+            contract: self.contract,
+            tuning: self.tuning,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    mode: Option<String>,
+    gateway: Option<RawGateway>,
+    operator: Option<RawOperator>,
+    hall: Option<RawHall>,
+    #[serde(default)]
+    service_items: Vec<RawItem>,
+    #[serde(default)]
+    contract: Contract,
+    #[serde(default)]
+    tuning: RawTuning,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGateway {
+    environment: Option<String>,
+    yst_base: Option<String>,
+    license_base: Option<String>,
+    paasid: Option<String>,
+    token: Option<Secret>,
+    system_id: Option<String>,
+    vender_id: Option<String>,
+    department_id: Option<String>,
+    account: Option<String>,
+    password: Option<Secret>,
+    app_key: Option<String>,
+    app_secret: Option<Secret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOperator {
+    account: Option<String>,
+    name: Option<String>,
+    role: Option<String>,
+    division_code: Option<String>,
+    service_org: Option<String>,
+    service_org_code: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHall {
+    code: Option<String>,
+    name: Option<String>,
+    counter: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    code: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTuning {
+    request_timeout_ms: Option<u64>,
+    max_parallel_licenses: Option<usize>,
+    max_retries: Option<u32>,
+}
+
+fn required(value: Option<String>, key: &str) -> Result<String> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(Error::config(key, "不能为空")),
+    }
+}
+
+fn required_secret(value: Option<Secret>, key: &str) -> Result<Secret> {
+    match value {
+        Some(v) if !v.expose().trim().is_empty() => Ok(Secret::new(v.expose().trim())),
+        _ => Err(Error::config(key, "不能为空")),
+    }
+}
+
+/// A base URL: HTTPS, or HTTP only to a loopback address (the sandbox gateway).
+fn base_url(value: Option<String>, key: &str) -> Result<Url> {
+    let text = required(value, key)?;
+    let url = Url::parse(&text).map_err(|e| Error::config(key, format!("不是有效的网址（{e}）")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(Error::config(key, "必须使用 https（http 只允许本机沙箱网关）")),
+        other => Err(Error::config(key, format!("的协议 {other} 不受支持，应为 https"))),
+    }
+}
+
+impl RawConfig {
+    fn check(self) -> Result<Config> {
+        let mode = match self.mode.as_deref().map(str::trim) {
+            None | Some("sandbox") => Mode::Sandbox,
+            Some("gateway") => Mode::Gateway,
+            Some(other) => return Err(Error::config("mode", format!("应为 sandbox 或 gateway，而不是“{other}”"))),
+        };
+        let gateway = match (mode, self.gateway) {
+            (Mode::Gateway, Some(g)) => Some(g.check()?),
+            (Mode::Gateway, None) => return Err(Error::config("gateway", "缺失（mode = \"gateway\" 时必填）")),
+            (Mode::Sandbox, _) => None,
+        };
+        let operator = match (mode, self.operator) {
+            (_, Some(o)) => Some(o.check()?),
+            (Mode::Gateway, None) => return Err(Error::config("operator", "缺失")),
+            (Mode::Sandbox, None) => None,
+        };
+        let counter = match (mode, self.hall) {
+            (_, Some(h)) => Some(h.check()?),
+            (Mode::Gateway, None) => return Err(Error::config("hall", "缺失")),
+            (Mode::Sandbox, None) => None,
+        };
+        let mut service_items = Vec::new();
+        for (i, item) in self.service_items.into_iter().enumerate() {
+            let code = required(item.code, &format!("service_items[{i}].code"))?;
+            let name = required(item.name, &format!("service_items[{i}].name"))?;
+            if service_items.iter().any(|s: &ServiceItem| s.code == code) {
+                return Err(Error::config(&format!("service_items[{i}].code"), format!("重复（{code}）")));
+            }
+            service_items.push(ServiceItem::new(&code, &name)?);
+        }
+        if mode == Mode::Gateway && service_items.is_empty() {
+            return Err(Error::config("service_items", "至少要配置一个事项"));
+        }
+        Ok(Config { mode, gateway, operator, counter, service_items, contract: self.contract, tuning: self.tuning.check()? })
+    }
+}
+
+impl RawGateway {
+    fn check(self) -> Result<GatewaySettings> {
+        let environment = match required(self.environment, "gateway.environment")?.as_str() {
+            "test" => Environment::Test,
+            "production" => Environment::Production,
+            other => {
+                return Err(Error::config("gateway.environment", format!("应为 test 或 production，而不是“{other}”")));
+            }
+        };
+        let paasid = required(self.paasid, "gateway.paasid")?;
+        if !paasid.starts_with("yst_") {
+            return Err(Error::config("gateway.paasid", "应以 yst_ 开头（网关为粤商通应用分配的 PaaS ID）"));
+        }
+        let uscc_of = |value: Option<String>, key: &str| -> Result<String> {
+            let v = required(value, key)?;
+            Uscc::parse(&v).map(|u| u.as_str().to_owned()).map_err(|_| Error::config(key, "不是有效的统一社会信用代码"))
+        };
+        Ok(GatewaySettings {
+            environment,
+            yst_base: base_url(self.yst_base, "gateway.yst_base")?,
+            license_base: base_url(self.license_base, "gateway.license_base")?,
+            paasid,
+            token: required_secret(self.token, "gateway.token")?,
+            system_id: required(self.system_id, "gateway.system_id")?,
+            vender_id: uscc_of(self.vender_id, "gateway.vender_id")?,
+            department_id: uscc_of(self.department_id, "gateway.department_id")?,
+            account: required(self.account, "gateway.account")?,
+            password: required_secret(self.password, "gateway.password")?,
+            app_key: required(self.app_key, "gateway.app_key")?,
+            app_secret: required_secret(self.app_secret, "gateway.app_secret")?,
+        })
+    }
+}
+
+impl RawOperator {
+    fn check(self) -> Result<Operator> {
+        Ok(Operator {
+            account: required(self.account, "operator.account")?,
+            name: required(self.name, "operator.name")?,
+            role: self.role.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).unwrap_or_else(|| "窗口受理人员".to_owned()),
+            division_code: required(self.division_code, "operator.division_code")?,
+            service_org: required(self.service_org, "operator.service_org")?,
+            service_org_code: required(self.service_org_code, "operator.service_org_code")?,
+        })
+    }
+}
+
+impl RawHall {
+    fn check(self) -> Result<Counter> {
+        Ok(Counter {
+            hall_code: required(self.code, "hall.code")?,
+            hall_name: required(self.name, "hall.name")?,
+            counter: required(self.counter, "hall.counter")?,
+        })
+    }
+}
+
+impl RawTuning {
+    fn check(self) -> Result<Tuning> {
+        let mut t = Tuning::default();
+        if let Some(ms) = self.request_timeout_ms {
+            if !(100..=120_000).contains(&ms) {
+                return Err(Error::config("tuning.request_timeout_ms", "应在 100 到 120000 之间"));
+            }
+            t.request_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = self.max_parallel_licenses {
+            if !(1..=32).contains(&n) {
+                return Err(Error::config("tuning.max_parallel_licenses", "应在 1 到 32 之间"));
+            }
+            t.max_parallel_licenses = n;
+        }
+        if let Some(n) = self.max_retries {
+            if n > 5 {
+                return Err(Error::config("tuning.max_retries", "不能超过 5"));
+            }
+            t.max_retries = n;
+        }
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    pub(crate) const GATEWAY_CONFIG: &str = r#"
+mode = "gateway"
+
+[gateway]
+environment = "test"
+yst_base = "https://gateway.test.invalid/ebus/yst_counter"
+license_base = "https://gateway.test.invalid/ebus/dzzz_convergence-service"
+paasid = "yst_counter"
+token = "paas-token-value"
+system_id = "sys-001"
+vender_id = "91440300708461136T"
+department_id = "914403001922038216"
+account = "hall_4401"
+password = "pa55word-value"
+app_key = "app-key"
+app_secret = "app-secret-value"
+
+[operator]
+account = "zhangsan"
+name = "张三"
+division_code = "440100"
+service_org = "广州市政务服务中心"
+service_org_code = "11440100MB2C00001X"
+
+[hall]
+code = "4401001"
+name = "广州市政务服务中心"
+counter = "A03"
+
+[[service_items]]
+code = "11440100MB2C0000XX4440117001000"
+name = "食品经营许可（新办）"
+"#;
+
+    fn check_err(text: &str, key: &str) {
+        let err = Config::parse(text).expect_err(text);
+        assert_eq!(err.code, ErrorCode::ConfigInvalid);
+        assert!(err.message.contains(key), "message {:?} should name {key}", err.message);
+    }
+
+    #[test]
+    fn a_complete_gateway_config_parses() {
+        let c = Config::parse(GATEWAY_CONFIG).unwrap();
+        assert_eq!(c.mode, Mode::Gateway);
+        let s = c.into_settings(None).unwrap();
+        assert_eq!(s.gateway.environment.body_limit(), 4 * 1024 * 1024);
+        assert_eq!(s.operator.role, "窗口受理人员");
+        assert_eq!(s.service_item(None).unwrap().name, "食品经营许可（新办）");
+        assert_eq!(s.tuning, Tuning::default());
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let s = Config::parse(GATEWAY_CONFIG).unwrap().into_settings(None).unwrap();
+        let debug = format!("{s:?}");
+        for secret in ["paas-token-value", "pa55word-value", "app-secret-value"] {
+            assert!(!debug.contains(secret), "{secret} leaked into {debug}");
+        }
+    }
+
+    #[test]
+    fn every_problem_names_its_key() {
+        check_err(&GATEWAY_CONFIG.replace("paasid = \"yst_counter\"", ""), "gateway.paasid");
+        check_err(&GATEWAY_CONFIG.replace("yst_counter\"\ntoken", "counter\"\ntoken"), "gateway.paasid");
+        check_err(&GATEWAY_CONFIG.replace("token = \"paas-token-value\"", "token = \"  \""), "gateway.token");
+        check_err(&GATEWAY_CONFIG.replace("\"test\"", "\"staging\""), "gateway.environment");
+        check_err(&GATEWAY_CONFIG.replace("https://gateway.test.invalid/ebus/yst", "http://gateway.test.invalid/ebus/yst"), "gateway.yst_base");
+        check_err(&GATEWAY_CONFIG.replace("91440300708461136T", "91440300708461136A"), "gateway.vender_id");
+        check_err(&GATEWAY_CONFIG.replace("name = \"张三\"", ""), "operator.name");
+        check_err(&GATEWAY_CONFIG.replace("counter = \"A03\"", ""), "hall.counter");
+        check_err(&GATEWAY_CONFIG.replace("mode = \"gateway\"", "mode = \"live\""), "mode");
+        check_err(&format!("{GATEWAY_CONFIG}\n[[service_items]]\ncode = \"11440100MB2C0000XX4440117001000\"\nname = \"x\"\n"), "service_items[1].code");
+        check_err(&format!("{GATEWAY_CONFIG}\n[tuning]\nrequest_timeout_ms = 5\n"), "tuning.request_timeout_ms");
+        check_err(&format!("{GATEWAY_CONFIG}\nsurprise = 1\n"), "surprise");
+        check_err("mode = \"gateway\"\n", "gateway");
+        check_err("this is not toml", "格式有误");
+    }
+
+    #[test]
+    fn http_is_allowed_only_to_loopback() {
+        let local = GATEWAY_CONFIG.replace("https://gateway.test.invalid", "http://127.0.0.1:8080");
+        assert!(Config::parse(&local).is_ok());
+    }
+
+    #[test]
+    fn sandbox_mode_needs_nothing_but_takes_overrides() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.mode, Mode::Sandbox);
+        let c = Config::parse("mode = \"sandbox\"\n[hall]\ncode = \"H\"\nname = \"测试大厅\"\ncounter = \"B1\"\n").unwrap();
+        assert_eq!(c.counter.as_ref().unwrap().counter, "B1");
+        let err = c.into_settings(None).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ConfigInvalid);
+    }
+}

@@ -1,0 +1,229 @@
+//! The one error type of the core: a stable code the UI branches on and a Chinese message for the person.
+
+use std::fmt;
+
+/// What went wrong, sorted by what the caller must decide.
+///
+/// Each variant has a stable code string (`ErrorCode::as_str`) that the UI, the CLI's
+/// JSON and the audit log use; the Chinese message says what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The scanned text is not a 粤商码; rejected locally, no network call made.
+    CodeInvalid,
+    CodeUnknown,
+    CodeExpired,
+    CodeUsed,
+    ConsentDeclined,
+    /// The service item is not opened for this PaaS ID: a configuration problem for IT.
+    ItemNotAllowed,
+    /// The gateway rejected the signature or the PaaS credentials.
+    GatewayAuthRejected,
+    /// The gateway rejected the signature and this PC's clock is off by more than the gateway window.
+    ClockSkew,
+    /// The PaaS ID is not subscribed to the service (HTTP 403 / 400003).
+    GatewayForbidden,
+    GatewayTimeout,
+    GatewayUnavailable,
+    RateLimited,
+    BodyTooLarge,
+    BadResponse,
+    /// The gateway said our request was malformed: a bug on our side.
+    RequestRejected,
+    /// The e-license account, password, app key or secret was refused.
+    LicenseLoginRejected,
+    LicenseRevoked,
+    AuthCodeExpired,
+    AuthCodeNotFound,
+    /// This department may not read the license.
+    LicenseNotAuthorized,
+    ConfigInvalid,
+    /// The local cache (SQLite) failed.
+    StorageFailed,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 22] = [
+        ErrorCode::CodeInvalid,
+        ErrorCode::CodeUnknown,
+        ErrorCode::CodeExpired,
+        ErrorCode::CodeUsed,
+        ErrorCode::ConsentDeclined,
+        ErrorCode::ItemNotAllowed,
+        ErrorCode::GatewayAuthRejected,
+        ErrorCode::ClockSkew,
+        ErrorCode::GatewayForbidden,
+        ErrorCode::GatewayTimeout,
+        ErrorCode::GatewayUnavailable,
+        ErrorCode::RateLimited,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::BadResponse,
+        ErrorCode::RequestRejected,
+        ErrorCode::LicenseLoginRejected,
+        ErrorCode::LicenseRevoked,
+        ErrorCode::AuthCodeExpired,
+        ErrorCode::AuthCodeNotFound,
+        ErrorCode::LicenseNotAuthorized,
+        ErrorCode::ConfigInvalid,
+        ErrorCode::StorageFailed,
+    ];
+
+    /// The stable code string; never change one once released (UI and audit logs rely on it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::CodeInvalid => "CODE_INVALID",
+            ErrorCode::CodeUnknown => "CODE_UNKNOWN",
+            ErrorCode::CodeExpired => "CODE_EXPIRED",
+            ErrorCode::CodeUsed => "CODE_USED",
+            ErrorCode::ConsentDeclined => "CONSENT_DECLINED",
+            ErrorCode::ItemNotAllowed => "ITEM_NOT_ALLOWED",
+            ErrorCode::GatewayAuthRejected => "GATEWAY_AUTH_REJECTED",
+            ErrorCode::ClockSkew => "CLOCK_SKEW",
+            ErrorCode::GatewayForbidden => "GATEWAY_FORBIDDEN",
+            ErrorCode::GatewayTimeout => "GATEWAY_TIMEOUT",
+            ErrorCode::GatewayUnavailable => "GATEWAY_UNAVAILABLE",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::BodyTooLarge => "BODY_TOO_LARGE",
+            ErrorCode::BadResponse => "BAD_RESPONSE",
+            ErrorCode::RequestRejected => "REQUEST_REJECTED",
+            ErrorCode::LicenseLoginRejected => "LICENSE_LOGIN_REJECTED",
+            ErrorCode::LicenseRevoked => "LICENSE_REVOKED",
+            ErrorCode::AuthCodeExpired => "AUTH_CODE_EXPIRED",
+            ErrorCode::AuthCodeNotFound => "AUTH_CODE_NOT_FOUND",
+            ErrorCode::LicenseNotAuthorized => "LICENSE_NOT_AUTHORIZED",
+            ErrorCode::ConfigInvalid => "CONFIG_INVALID",
+            ErrorCode::StorageFailed => "STORAGE_FAILED",
+        }
+    }
+
+    /// What the clerk (or IT) should do, in plain Chinese.
+    pub fn advice(self) -> &'static str {
+        match self {
+            ErrorCode::CodeInvalid => "扫到的不是粤商码，请让办事人打开粤商通重新出示粤商码后再扫。",
+            ErrorCode::CodeUnknown => "码无效，请让办事人刷新粤商码后重扫。",
+            ErrorCode::CodeExpired => "码已过期，请让办事人刷新粤商码后重扫。",
+            ErrorCode::CodeUsed => "码已使用，请让办事人刷新粤商码后重扫。",
+            ErrorCode::ConsentDeclined => {
+                "企业未授权本事项使用电子证照，请让办事人在粤商通中同意授权后刷新粤商码重扫。"
+            }
+            ErrorCode::ItemNotAllowed => {
+                "本窗口未开通该事项的免证办服务，请换选事项，或联系IT核对事项配置。"
+            }
+            ErrorCode::GatewayAuthRejected => {
+                "网关拒绝了本机的鉴权信息，请联系IT核对 PaaS ID 和 PaaS Token 配置。"
+            }
+            ErrorCode::ClockSkew => "本机时间不准，网关拒绝了请求。请联系IT校准本机时间后重试。",
+            ErrorCode::GatewayForbidden => "网关未给本系统开通该服务，请联系IT核对服务订阅。",
+            ErrorCode::GatewayTimeout => "省网关响应超时，请稍后重试；多次超时请联系IT检查网络。",
+            ErrorCode::GatewayUnavailable => {
+                "暂时连不上省网关，请稍后重试；持续失败请联系IT检查网络和网关地址。"
+            }
+            ErrorCode::RateLimited => "请求过于频繁，请稍等片刻再试。",
+            ErrorCode::BodyTooLarge => "数据超过网关大小限制，无法传输，请联系IT。",
+            ErrorCode::BadResponse => "网关返回的数据无法识别，请重试；持续出现请联系IT。",
+            ErrorCode::RequestRejected => "网关认为请求格式有误（程序问题），请联系IT并提供日志。",
+            ErrorCode::LicenseLoginRejected => {
+                "电子证照系统登录被拒，请联系IT核对电子证照账号、密码和应用密钥。"
+            }
+            ErrorCode::LicenseRevoked => "该证照已注销，不能作为有效证照使用。",
+            ErrorCode::AuthCodeExpired => "本次授权已过期，请让办事人刷新粤商码后重扫。",
+            ErrorCode::AuthCodeNotFound => "证照授权码无效，请让办事人刷新粤商码后重扫。",
+            ErrorCode::LicenseNotAuthorized => "本部门无权调阅该证照，请联系IT核对用证权限。",
+            ErrorCode::ConfigInvalid => "配置有误，请联系IT修正配置文件。",
+            ErrorCode::StorageFailed => "本机缓存读写失败，请重试；持续出现请联系IT检查磁盘。",
+        }
+    }
+
+    /// Whether trying the same thing again, unchanged, may succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::GatewayTimeout
+                | ErrorCode::GatewayUnavailable
+                | ErrorCode::RateLimited
+                | ErrorCode::BadResponse
+                | ErrorCode::StorageFailed
+        )
+    }
+
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error of the core: the code for decisions, a message for the person, and a detail for logs.
+///
+/// The detail never holds a secret (token, password, signature); it is for IT reading a log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl Error {
+    /// An error whose message is the code's standard advice.
+    pub fn new(code: ErrorCode) -> Self {
+        Error { code, message: code.advice().to_owned(), detail: None }
+    }
+
+    /// An error whose message adds a specific fact before the standard advice.
+    pub fn with_fact(code: ErrorCode, fact: impl AsRef<str>) -> Self {
+        Error { code, message: format!("{}{}", fact.as_ref(), code.advice()), detail: None }
+    }
+
+    /// Adds a technical detail for the log; not shown to the clerk as the message.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn config(key: &str, problem: impl AsRef<str>) -> Self {
+        Error::with_fact(ErrorCode::ConfigInvalid, format!("配置项 {key} {}。", problem.as_ref()))
+    }
+
+    pub fn storage(err: impl fmt::Display) -> Self {
+        Error::new(ErrorCode::StorageFailed).detail(err.to_string())
+    }
+
+    pub fn bad_response(detail: impl Into<String>) -> Self {
+        Error::new(ErrorCode::BadResponse).detail(detail)
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        Error::storage(err)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            assert!(!code.advice().is_empty());
+        }
+    }
+
+    #[test]
+    fn fact_comes_before_advice() {
+        let err = Error::config("gateway.paasid", "不能为空");
+        assert_eq!(err.code, ErrorCode::ConfigInvalid);
+        assert!(err.message.starts_with("配置项 gateway.paasid 不能为空。"));
+        assert!(err.message.ends_with(ErrorCode::ConfigInvalid.advice()));
+    }
+}

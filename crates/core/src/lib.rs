@@ -1,0 +1,14 @@
+//! The Yueshang counter's engine: domain types, gateway client, SQLite cache, audit trail and scan flow.
+//!
+//! Plain Rust with no UI: the CLI, the Tauri shell and the tests all call the same functions here.
+
+pub mod clock;
+pub mod config;
+pub mod contract;
+pub mod domain;
+pub mod error;
+pub mod secret;
+pub mod signing;
+pub mod wire;
+
+pub use error::{Error, ErrorCode, Result};
