@@ -134,7 +134,8 @@ impl Config {
     pub fn parse(text: &str) -> Result<Self> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let fact = e.message().to_owned();
-            Error::with_fact(crate::error::ErrorCode::ConfigInvalid, format!("配置文件格式有误：{fact}。")).detail(e.to_string())
+            Error::with_fact(crate::error::ErrorCode::ConfigInvalid, format!("配置文件格式有误：{fact}。"))
+                .detail(e.to_string())
         })?;
         raw.check()
     }
@@ -300,7 +301,15 @@ impl RawConfig {
         if mode == Mode::Gateway && service_items.is_empty() {
             return Err(Error::config("service_items", "至少要配置一个事项"));
         }
-        Ok(Config { mode, gateway, operator, counter, service_items, contract: self.contract, tuning: self.tuning.check()? })
+        Ok(Config {
+            mode,
+            gateway,
+            operator,
+            counter,
+            service_items,
+            contract: self.contract,
+            tuning: self.tuning.check()?,
+        })
     }
 }
 
@@ -343,7 +352,11 @@ impl RawOperator {
         Ok(Operator {
             account: required(self.account, "operator.account")?,
             name: required(self.name, "operator.name")?,
-            role: self.role.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).unwrap_or_else(|| "窗口受理人员".to_owned()),
+            role: self
+                .role
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "窗口受理人员".to_owned()),
             division_code: required(self.division_code, "operator.division_code")?,
             service_org: required(self.service_org, "operator.service_org")?,
             service_org_code: required(self.service_org_code, "operator.service_org_code")?,
@@ -457,12 +470,18 @@ name = "食品经营许可（新办）"
         check_err(&GATEWAY_CONFIG.replace("yst_counter\"\ntoken", "counter\"\ntoken"), "gateway.paasid");
         check_err(&GATEWAY_CONFIG.replace("token = \"paas-token-value\"", "token = \"  \""), "gateway.token");
         check_err(&GATEWAY_CONFIG.replace("\"test\"", "\"staging\""), "gateway.environment");
-        check_err(&GATEWAY_CONFIG.replace("https://gateway.test.invalid/ebus/yst", "http://gateway.test.invalid/ebus/yst"), "gateway.yst_base");
+        check_err(
+            &GATEWAY_CONFIG.replace("https://gateway.test.invalid/ebus/yst", "http://gateway.test.invalid/ebus/yst"),
+            "gateway.yst_base",
+        );
         check_err(&GATEWAY_CONFIG.replace("91440300708461136T", "91440300708461136A"), "gateway.vender_id");
         check_err(&GATEWAY_CONFIG.replace("name = \"张三\"", ""), "operator.name");
         check_err(&GATEWAY_CONFIG.replace("counter = \"A03\"", ""), "hall.counter");
         check_err(&GATEWAY_CONFIG.replace("mode = \"gateway\"", "mode = \"live\""), "mode");
-        check_err(&format!("{GATEWAY_CONFIG}\n[[service_items]]\ncode = \"11440100MB2C0000XX4440117001000\"\nname = \"x\"\n"), "service_items[1].code");
+        check_err(
+            &format!("{GATEWAY_CONFIG}\n[[service_items]]\ncode = \"11440100MB2C0000XX4440117001000\"\nname = \"x\"\n"),
+            "service_items[1].code",
+        );
         check_err(&format!("{GATEWAY_CONFIG}\n[tuning]\nrequest_timeout_ms = 5\n"), "tuning.request_timeout_ms");
         check_err(&format!("{GATEWAY_CONFIG}\nsurprise = 1\n"), "surprise");
         check_err("mode = \"gateway\"\n", "gateway");
@@ -479,7 +498,8 @@ name = "食品经营许可（新办）"
     fn sandbox_mode_needs_nothing_but_takes_overrides() {
         let c = Config::parse("").unwrap();
         assert_eq!(c.mode, Mode::Sandbox);
-        let c = Config::parse("mode = \"sandbox\"\n[hall]\ncode = \"H\"\nname = \"测试大厅\"\ncounter = \"B1\"\n").unwrap();
+        let c =
+            Config::parse("mode = \"sandbox\"\n[hall]\ncode = \"H\"\nname = \"测试大厅\"\ncounter = \"B1\"\n").unwrap();
         assert_eq!(c.counter.as_ref().unwrap().counter, "B1");
         let err = c.into_settings(None).unwrap_err();
         assert_eq!(err.code, ErrorCode::ConfigInvalid);

@@ -108,7 +108,8 @@ mod tests {
 
     #[test]
     fn paths_can_be_overridden_in_part() {
-        let c: Contract = toml::from_str("code2auth_path = \"/v2/ysm/exchange\"\n[errcodes]\ncode_used = 41003\n").unwrap();
+        let c: Contract =
+            toml::from_str("code2auth_path = \"/v2/ysm/exchange\"\n[errcodes]\ncode_used = 41003\n").unwrap();
         assert_eq!(c.code2auth_path, "/v2/ysm/exchange");
         assert_eq!(c.submit_path, "/ysm/apply/submit");
         assert_eq!(c.errcodes.code_used, 41003);

@@ -105,25 +105,17 @@ impl ErrorCode {
             ErrorCode::ConsentDeclined => {
                 "企业未授权本事项使用电子证照，请让办事人在粤商通中同意授权后刷新粤商码重扫。"
             }
-            ErrorCode::ItemNotAllowed => {
-                "本窗口未开通该事项的免证办服务，请换选事项，或联系IT核对事项配置。"
-            }
-            ErrorCode::GatewayAuthRejected => {
-                "网关拒绝了本机的鉴权信息，请联系IT核对 PaaS ID 和 PaaS Token 配置。"
-            }
+            ErrorCode::ItemNotAllowed => "本窗口未开通该事项的免证办服务，请换选事项，或联系IT核对事项配置。",
+            ErrorCode::GatewayAuthRejected => "网关拒绝了本机的鉴权信息，请联系IT核对 PaaS ID 和 PaaS Token 配置。",
             ErrorCode::ClockSkew => "本机时间不准，网关拒绝了请求。请联系IT校准本机时间后重试。",
             ErrorCode::GatewayForbidden => "网关未给本系统开通该服务，请联系IT核对服务订阅。",
             ErrorCode::GatewayTimeout => "省网关响应超时，请稍后重试；多次超时请联系IT检查网络。",
-            ErrorCode::GatewayUnavailable => {
-                "暂时连不上省网关，请稍后重试；持续失败请联系IT检查网络和网关地址。"
-            }
+            ErrorCode::GatewayUnavailable => "暂时连不上省网关，请稍后重试；持续失败请联系IT检查网络和网关地址。",
             ErrorCode::RateLimited => "请求过于频繁，请稍等片刻再试。",
             ErrorCode::BodyTooLarge => "数据超过网关大小限制，无法传输，请联系IT。",
             ErrorCode::BadResponse => "网关返回的数据无法识别，请重试；持续出现请联系IT。",
             ErrorCode::RequestRejected => "网关认为请求格式有误（程序问题），请联系IT并提供日志。",
-            ErrorCode::LicenseLoginRejected => {
-                "电子证照系统登录被拒，请联系IT核对电子证照账号、密码和应用密钥。"
-            }
+            ErrorCode::LicenseLoginRejected => "电子证照系统登录被拒，请联系IT核对电子证照账号、密码和应用密钥。",
             ErrorCode::LicenseRevoked => "该证照已注销，不能作为有效证照使用。",
             ErrorCode::AuthCodeExpired => "本次授权已过期，请让办事人刷新粤商码后重扫。",
             ErrorCode::AuthCodeNotFound => "证照授权码无效，请让办事人刷新粤商码后重扫。",

@@ -271,7 +271,8 @@ mod tests {
         assert_eq!(f.0[0], ("名称".to_owned(), "广州穗禾餐饮管理有限公司".to_owned()));
         assert_eq!(f.get("注册资本"), Some("500"));
         assert_eq!(f.get("备注"), Some(""));
-        let f = FaceFields::parse(r#"[{"name":"许可项目","value":"热食类食品制售"},{"key":"编号","value":"JY1"}]"#).unwrap();
+        let f = FaceFields::parse(r#"[{"name":"许可项目","value":"热食类食品制售"},{"key":"编号","value":"JY1"}]"#)
+            .unwrap();
         assert_eq!(f.get("许可项目"), Some("热食类食品制售"));
         assert_eq!(f.get("编号"), Some("JY1"));
         assert!(FaceFields::parse("").unwrap().0.is_empty());
