@@ -2,13 +2,17 @@
 //!
 //! Plain Rust with no UI: the CLI, the Tauri shell and the tests all call the same functions here.
 
+pub mod audit;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod contract;
 pub mod domain;
+pub mod gateway;
 pub mod error;
 pub mod secret;
 pub mod signing;
+pub mod station;
 pub mod wire;
 
 pub use error::{Error, ErrorCode, Result};

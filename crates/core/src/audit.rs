@@ -1,0 +1,112 @@
+//! The audit trail's events: every step of a handling, who did it, where, and how it ended.
+
+use crate::error::ErrorCode;
+use chrono::{DateTime, FixedOffset};
+
+/// What happened. The strings are stable: supervisors' exports and filters rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditKind {
+    /// A scan was rejected locally (not a 粤商码); no network call was made.
+    ScanRejected,
+    /// A code was scanned and is being exchanged.
+    Scan,
+    /// The exchange answered (enterprise and authorization, or a business failure).
+    Exchange,
+    /// One license and its annotated copy were fetched and cached.
+    LicenseFetch,
+    /// A whole scan finished; the detail counts what arrived and what failed.
+    ScanDone,
+    /// A handling record was submitted.
+    Submit,
+}
+
+impl AuditKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::ScanRejected => "scan_rejected",
+            AuditKind::Scan => "scan",
+            AuditKind::Exchange => "exchange",
+            AuditKind::LicenseFetch => "license_fetch",
+            AuditKind::ScanDone => "scan_done",
+            AuditKind::Submit => "submit",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Failed,
+    Info,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Info => "info",
+        }
+    }
+}
+
+/// One step, before the station adds who and where. Never holds a code, token or file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub kind: AuditKind,
+    pub outcome: Outcome,
+    pub error_code: Option<ErrorCode>,
+    pub service_item_code: Option<String>,
+    pub biz_num: Option<String>,
+    pub uscc: Option<String>,
+    pub auth_id: Option<String>,
+    pub license_code: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn new(kind: AuditKind, outcome: Outcome) -> Self {
+        AuditEvent {
+            kind,
+            outcome,
+            error_code: None,
+            service_item_code: None,
+            biz_num: None,
+            uscc: None,
+            auth_id: None,
+            license_code: None,
+            detail: None,
+        }
+    }
+
+    pub fn failed(kind: AuditKind, code: ErrorCode) -> Self {
+        AuditEvent { error_code: Some(code), ..AuditEvent::new(kind, Outcome::Failed) }
+    }
+}
+
+/// Who and where: filled in by the station from its settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditContext {
+    pub operator_account: String,
+    pub hall_code: String,
+    pub counter: String,
+}
+
+/// An event as stored, with its sequence number and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: DateTime<FixedOffset>,
+    pub kind: String,
+    pub outcome: String,
+    pub error_code: Option<String>,
+    pub operator_account: String,
+    pub hall_code: String,
+    pub counter: String,
+    pub service_item_code: Option<String>,
+    pub biz_num: Option<String>,
+    pub uscc: Option<String>,
+    pub auth_id: Option<String>,
+    pub license_code: Option<String>,
+    pub detail: Option<String>,
+}

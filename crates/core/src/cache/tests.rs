@@ -1,0 +1,143 @@
+//! Unit tests of the cache: in-memory SQLite, fixed times.
+
+use super::*;
+use crate::audit::{AuditKind, Outcome};
+use crate::domain::{AuthorizedLicense, IssueState};
+use crate::error::ErrorCode;
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn counter() -> Counter {
+    Counter { hall_code: "4401001".into(), hall_name: "天河区政务服务中心".into(), counter: "A03".into() }
+}
+
+fn enterprise() -> Enterprise {
+    Enterprise { name: "广州穗禾餐饮管理有限公司".into(), uscc: Uscc::parse("91440300708461136T").unwrap(), legal_rep_name: "李*".into() }
+}
+
+fn summary(code: &str) -> LicenseSummary {
+    LicenseSummary {
+        license_code: code.into(),
+        name: "食品经营许可证".into(),
+        license_type: "CERTIFICATE".into(),
+        id_code: "JY14401060012345".into(),
+        issue_org_name: "广州市天河区市场监督管理局".into(),
+        begin_date: NaiveDate::from_ymd_opt(2024, 1, 1),
+        expiry_date: NaiveDate::from_ymd_opt(2029, 1, 1),
+        issue_state: IssueState::Issued,
+    }
+}
+
+fn authorization(codes: &[&str]) -> Authorization {
+    Authorization {
+        auth_id: "AUTH-1".into(),
+        expires_at: at("2026-11-28T10:30:00+08:00"),
+        licenses: codes.iter().map(|c| AuthorizedLicense { summary: summary(c), auth_code: format!("ac-{c}") }).collect(),
+    }
+}
+
+fn seeded(codes: &[&str]) -> Cache {
+    let cache = Cache::open_in_memory().unwrap();
+    let item = ServiceItem::new("ITEM1", "食品经营许可（新办）").unwrap();
+    let biz = BizNum::from_existing("YS-1");
+    cache.store_authorization(&enterprise(), &authorization(codes), &item, &biz, at("2026-11-28T10:00:00+08:00")).unwrap();
+    cache
+}
+
+#[test]
+fn migrations_are_valid() {
+    migrations().validate().unwrap();
+}
+
+#[test]
+fn handling_numbers_count_per_day_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/cache.sqlite3");
+    let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    {
+        let cache = Cache::open(&path).unwrap();
+        assert_eq!(cache.next_biz_num(&counter(), day).unwrap().as_str(), "YS-4401001-A03-20261128-0001");
+        assert_eq!(cache.next_biz_num(&counter(), day).unwrap().as_str(), "YS-4401001-A03-20261128-0002");
+    }
+    let cache = Cache::open(&path).unwrap();
+    assert_eq!(cache.next_biz_num(&counter(), day).unwrap().as_str(), "YS-4401001-A03-20261128-0003");
+    let next_day = day.succ_opt().unwrap();
+    assert_eq!(cache.next_biz_num(&counter(), next_day).unwrap().as_str(), "YS-4401001-A03-20261129-0001");
+    let other = Counter { counter: "A04".into(), ..counter() };
+    assert_eq!(cache.next_biz_num(&other, day).unwrap().as_str(), "YS-4401001-A04-20261128-0001");
+}
+
+#[test]
+fn a_license_and_its_file_are_stored_together() {
+    let cache = seeded(&["L1", "L2"]);
+    let file = LicenseFile::new("食品经营许可证.pdf".into(), b"%PDF-1.7 test".to_vec());
+    let s = summary("L1");
+    let uscc = enterprise().uscc;
+    let faces = FaceFields(vec![("经营者名称".into(), "广州穗禾餐饮管理有限公司".into())]);
+    let record = LicenseRecord {
+        auth_id: "AUTH-1",
+        uscc: &uscc,
+        summary: &s,
+        abolish_reason: None,
+        face_fields: &faces,
+        status: LicenseStatus::Valid,
+        source: Source::Code2Auth,
+        fetched_at: at("2026-11-28T10:00:01+08:00"),
+        file: Some((&file, "食品经营许可（新办）")),
+    };
+    cache.store_license(&record).unwrap();
+    cache.store_license(&record).unwrap(); // a re-fetch replaces, never duplicates
+    let listed = cache.licenses().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].enterprise_name, "广州穗禾餐饮管理有限公司");
+    assert_eq!(listed[0].file.as_ref().unwrap().sha256, file.sha256);
+    assert_eq!(cache.file_content("AUTH-1", "L1").unwrap().unwrap(), file.bytes);
+    assert_eq!(cache.auth_code("AUTH-1", "L2").unwrap().as_deref(), Some("ac-L2"));
+    assert_eq!(cache.partial_license_count().unwrap(), 0);
+}
+
+#[test]
+fn a_failed_file_write_leaves_no_license_behind() {
+    let cache = seeded(&["L1"]);
+    // A license whose authorization is unknown violates a foreign key in the middle of the
+    // transaction: nothing of it may remain.
+    let file = LicenseFile::new("x.pdf".into(), b"%PDF".to_vec());
+    let s = summary("L1");
+    let uscc = enterprise().uscc;
+    let record = LicenseRecord {
+        auth_id: "NO-SUCH-AUTH",
+        uscc: &uscc,
+        summary: &s,
+        abolish_reason: None,
+        face_fields: &FaceFields::default(),
+        status: LicenseStatus::Valid,
+        source: Source::Code2Auth,
+        fetched_at: at("2026-11-28T10:00:01+08:00"),
+        file: Some((&file, "x")),
+    };
+    let err = cache.store_license(&record).unwrap_err();
+    assert_eq!(err.code, ErrorCode::StorageFailed);
+    assert!(cache.licenses().unwrap().is_empty());
+}
+
+#[test]
+fn the_audit_trail_is_append_only() {
+    let cache = Cache::open_in_memory().unwrap();
+    let ctx = AuditContext { operator_account: "chenxm".into(), hall_code: "4401001".into(), counter: "A03".into() };
+    let mut event = AuditEvent::failed(AuditKind::Exchange, ErrorCode::CodeExpired);
+    event.biz_num = Some("YS-1".into());
+    let id = cache.append_audit(&ctx, &event, at("2026-11-28T10:00:00+08:00")).unwrap();
+    cache.append_audit(&ctx, &AuditEvent::new(AuditKind::ScanDone, Outcome::Info), at("2026-11-28T10:00:01+08:00")).unwrap();
+    let events = cache.audit_events().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].id, id);
+    assert_eq!(events[0].error_code.as_deref(), Some("CODE_EXPIRED"));
+    assert_eq!(events[0].operator_account, "chenxm");
+    let conn = cache.conn();
+    assert!(conn.execute("UPDATE audit_events SET kind = 'x'", []).is_err());
+    assert!(conn.execute("DELETE FROM audit_events", []).is_err());
+    drop(conn);
+    assert_eq!(cache.audit_events().unwrap().len(), 2);
+}

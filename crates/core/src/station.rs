@@ -1,0 +1,378 @@
+//! The counter station: the scan flow (exchange → concurrent license fetches → cache → result),
+//! reported step by step as events, with every step in the audit trail.
+
+use crate::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
+use crate::cache::{Cache, CachedLicense, FileInfo, LicenseRecord, Source};
+use crate::clock::{Clock, NonceSource};
+use crate::config::Settings;
+use crate::domain::{
+    Authorization, AuthorizedLicense, BizNum, Enterprise, EnterpriseCode, FaceFields, License, LicenseStatus,
+    LicenseSummary, ServiceItem,
+};
+use crate::error::{Error, ErrorCode, Result};
+use crate::gateway::{GatewayClient, LicenseFile};
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a scan reports as it goes, so a window can draw cards as they come.
+///
+/// Order: `EnterpriseKnown`, then for each license `LicenseArrived` followed by `FileArrived`
+/// or `LicenseFailed` (a license may also fail before it arrives), then `Done`; or `Failed` alone.
+#[derive(Debug, Clone)]
+pub enum ScanEvent {
+    EnterpriseKnown { biz_num: BizNum, enterprise: Enterprise, authorization: Authorization },
+    LicenseArrived { position: usize, license: License, status: LicenseStatus },
+    FileArrived { position: usize, license_code: String, file: FileInfo },
+    LicenseFailed { position: usize, license_code: String, error: Error },
+    Done { elapsed: Duration, fetched: usize, failed: usize },
+    Failed { error: Error },
+}
+
+/// How one authorized license ended.
+#[derive(Debug, Clone)]
+pub struct LicenseOutcome {
+    pub summary: LicenseSummary,
+    pub status: LicenseStatus,
+    /// The full license, when `get_license` answered.
+    pub license: Option<License>,
+    /// The cached annotated copy; `None` for a revoked license or a failed fetch.
+    pub file: Option<FileInfo>,
+    /// Why the fetch failed; the license is then not in the cache.
+    pub error: Option<Error>,
+}
+
+/// The result of a scan: the enterprise, the authorization and every license's outcome in order.
+#[derive(Debug, Clone)]
+pub struct ScanOutcome {
+    pub biz_num: BizNum,
+    pub enterprise: Enterprise,
+    pub auth_id: String,
+    pub elapsed: Duration,
+    pub licenses: Vec<LicenseOutcome>,
+}
+
+/// One counter PC's engine: settings, gateway client and cache, with time injected.
+pub struct Station {
+    settings: Settings,
+    gateway: GatewayClient,
+    cache: Arc<Cache>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Station {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Station").field("counter", &self.settings.counter).finish_non_exhaustive()
+    }
+}
+
+/// The per-scan facts every audit event and fetch needs.
+struct Handling<'a> {
+    item: &'a ServiceItem,
+    biz_num: &'a BizNum,
+    enterprise: &'a Enterprise,
+    auth_id: &'a str,
+}
+
+impl Station {
+    pub fn new(settings: Settings, cache: Arc<Cache>, clock: Arc<dyn Clock>, nonces: Arc<dyn NonceSource>) -> Result<Self> {
+        let gateway = GatewayClient::new(&settings, clock.clone(), nonces)?;
+        Ok(Station { settings, gateway, cache, clock })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn gateway(&self) -> &GatewayClient {
+        &self.gateway
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// A fresh handling number for the next customer.
+    pub fn next_biz_num(&self) -> Result<BizNum> {
+        self.cache.next_biz_num(&self.settings.counter, self.clock.now_china().date_naive())
+    }
+
+    /// Every license in the cache, newest first.
+    pub fn cached_licenses(&self) -> Result<Vec<CachedLicense>> {
+        self.cache.licenses()
+    }
+
+    /// Scans: parses the code locally, exchanges it, fetches every authorized license and its
+    /// annotated copy concurrently (bounded), caches each license whole, and reports as it goes.
+    pub async fn scan(
+        &self,
+        scanned: &str,
+        item_code: Option<&str>,
+        biz_num: &BizNum,
+        observe: &(dyn Fn(ScanEvent) + Send + Sync),
+    ) -> Result<ScanOutcome> {
+        let started = Instant::now();
+        let result = self.scan_inner(scanned, item_code, biz_num, observe, started).await;
+        match &result {
+            Ok(outcome) => {
+                let failed = outcome.licenses.iter().filter(|l| l.error.is_some()).count();
+                let fetched = outcome.licenses.len() - failed;
+                observe(ScanEvent::Done { elapsed: outcome.elapsed, fetched, failed });
+            }
+            Err(error) => observe(ScanEvent::Failed { error: error.clone() }),
+        }
+        result
+    }
+
+    async fn scan_inner(
+        &self,
+        scanned: &str,
+        item_code: Option<&str>,
+        biz_num: &BizNum,
+        observe: &(dyn Fn(ScanEvent) + Send + Sync),
+        started: Instant,
+    ) -> Result<ScanOutcome> {
+        let item = self.settings.service_item(item_code)?;
+        let base_event = |kind, outcome| AuditEvent {
+            service_item_code: Some(item.code.clone()),
+            biz_num: Some(biz_num.as_str().to_owned()),
+            ..AuditEvent::new(kind, outcome)
+        };
+        let code = match EnterpriseCode::parse(scanned) {
+            Ok(code) => code,
+            Err(err) => {
+                let event =
+                    AuditEvent { error_code: Some(err.code), ..base_event(AuditKind::ScanRejected, Outcome::Failed) };
+                self.audit(&event)?;
+                return Err(err);
+            }
+        };
+        self.audit(&AuditEvent { detail: Some(code.hint()), ..base_event(AuditKind::Scan, Outcome::Info) })?;
+
+        // The e-license login runs alongside the exchange so it is off the critical path.
+        let s = &self.settings;
+        let (exchanged, login) = tokio::join!(
+            self.gateway.exchange_code(&code, item, biz_num, &s.operator, &s.counter),
+            self.gateway.ensure_login()
+        );
+        let (enterprise, authorization) = match exchanged {
+            Ok(pair) => pair,
+            Err(err) => {
+                let event = AuditEvent {
+                    error_code: Some(err.code),
+                    detail: err.detail.clone(),
+                    ..base_event(AuditKind::Exchange, Outcome::Failed)
+                };
+                self.audit(&event)?;
+                return Err(err);
+            }
+        };
+        self.cache.store_authorization(&enterprise, &authorization, item, biz_num, self.clock.now_china())?;
+        self.audit(&AuditEvent {
+            uscc: Some(enterprise.uscc.as_str().to_owned()),
+            auth_id: Some(authorization.auth_id.clone()),
+            detail: Some(format!("{} licenses authorized", authorization.licenses.len())),
+            ..base_event(AuditKind::Exchange, Outcome::Ok)
+        })?;
+        observe(ScanEvent::EnterpriseKnown {
+            biz_num: biz_num.clone(),
+            enterprise: enterprise.clone(),
+            authorization: authorization.clone(),
+        });
+
+        let handling = Handling { item, biz_num, enterprise: &enterprise, auth_id: &authorization.auth_id };
+        // A login the gateway refuses for good would be refused again for every license.
+        let login_refused = login.err().filter(|e| !e.code.is_transient());
+        let licenses = futures::stream::iter(authorization.licenses.iter().enumerate())
+            .map(|(position, authorized)| {
+                self.fetch_license(&handling, position, authorized, login_refused.as_ref(), observe)
+            })
+            .buffered(self.settings.tuning.max_parallel_licenses)
+            .collect::<Vec<_>>()
+            .await;
+
+        let outcome = ScanOutcome {
+            biz_num: biz_num.clone(),
+            enterprise: enterprise.clone(),
+            auth_id: authorization.auth_id.clone(),
+            elapsed: started.elapsed(),
+            licenses,
+        };
+        let failed = outcome.licenses.iter().filter(|l| l.error.is_some()).count();
+        self.audit(&AuditEvent {
+            uscc: Some(enterprise.uscc.as_str().to_owned()),
+            auth_id: Some(outcome.auth_id.clone()),
+            detail: Some(format!(
+                "{} licenses, {} failed, {} ms",
+                outcome.licenses.len(),
+                failed,
+                outcome.elapsed.as_millis()
+            )),
+            ..base_event(AuditKind::ScanDone, if failed == 0 { Outcome::Ok } else { Outcome::Failed })
+        })?;
+        Ok(outcome)
+    }
+
+    /// Fetches one license's detail and annotated copy at the same time and stores them together.
+    async fn fetch_license(
+        &self,
+        handling: &Handling<'_>,
+        position: usize,
+        authorized: &AuthorizedLicense,
+        login_refused: Option<&Error>,
+        observe: &(dyn Fn(ScanEvent) + Send + Sync),
+    ) -> LicenseOutcome {
+        let today = self.clock.now_china().date_naive();
+        let summary = &authorized.summary;
+        let fetched = match login_refused {
+            Some(err) => Err(err.clone()),
+            None => {
+                let detail = async {
+                    let result = self.gateway.get_license(&authorized.auth_code).await;
+                    if let Ok(license) = &result {
+                        let status = license.status_on(today);
+                        observe(ScanEvent::LicenseArrived { position, license: license.clone(), status });
+                    }
+                    result
+                };
+                let file = self.gateway.archive(&authorized.auth_code, &handling.item.name);
+                let (detail, file) = tokio::join!(detail, file);
+                self.resolve(handling, authorized, detail, file, today, observe, position)
+            }
+        };
+        let outcome = fetched.unwrap_or_else(|error| LicenseOutcome {
+            summary: summary.clone(),
+            status: summary.status_on(today),
+            license: None,
+            file: None,
+            error: Some(error),
+        });
+        let mut event = AuditEvent::new(AuditKind::LicenseFetch, Outcome::Ok);
+        match &outcome.error {
+            Some(error) => {
+                observe(ScanEvent::LicenseFailed {
+                    position,
+                    license_code: summary.license_code.clone(),
+                    error: error.clone(),
+                });
+                event = AuditEvent { error_code: Some(error.code), detail: error.detail.clone(), ..AuditEvent::failed(AuditKind::LicenseFetch, error.code) };
+            }
+            None => event.detail = Some(format!("status {}", outcome.status.as_str())),
+        }
+        let event = AuditEvent {
+            service_item_code: Some(handling.item.code.clone()),
+            biz_num: Some(handling.biz_num.as_str().to_owned()),
+            uscc: Some(handling.enterprise.uscc.as_str().to_owned()),
+            auth_id: Some(handling.auth_id.to_owned()),
+            license_code: Some(summary.license_code.clone()),
+            ..event
+        };
+        if let Err(err) = self.audit(&event) {
+            // The license is cached but its audit line is not: report the license as failed
+            // rather than show something the log does not account for.
+            tracing::error!(code = %err.code, detail = ?err.detail, "audit write failed");
+            return LicenseOutcome { file: None, error: Some(err), ..outcome };
+        }
+        outcome
+    }
+
+    /// Decides what a license's two answers amount to, and caches it whole or not at all.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        &self,
+        handling: &Handling<'_>,
+        authorized: &AuthorizedLicense,
+        detail: Result<License>,
+        file: Result<LicenseFile>,
+        today: chrono::NaiveDate,
+        observe: &(dyn Fn(ScanEvent) + Send + Sync),
+        position: usize,
+    ) -> Result<LicenseOutcome> {
+        let file_revoked = matches!(&file, Err(e) if e.code == ErrorCode::LicenseRevoked);
+        let detail_revoked = matches!(&detail, Err(e) if e.code == ErrorCode::LicenseRevoked);
+        let (license, file) = match (detail, file) {
+            // The gateway refused the file because the license was revoked: keep the license,
+            // shown as revoked, without a file. Never shown as valid.
+            (detail, _) if file_revoked || detail_revoked => {
+                let license = match detail {
+                    Ok(license) => license,
+                    Err(_) => {
+                        let license = License::from_summary(authorized.summary.clone());
+                        observe(ScanEvent::LicenseArrived {
+                            position,
+                            license: license.clone(),
+                            status: LicenseStatus::Revoked,
+                        });
+                        license
+                    }
+                };
+                (license, None)
+            }
+            (Ok(license), Ok(file)) => (license, Some(file)),
+            (Err(err), _) | (_, Err(err)) => return Err(err),
+        };
+        let status = if file.is_none() { LicenseStatus::Revoked } else { license.status_on(today) };
+        let use_cause = handling.item.name.as_str();
+        self.cache.store_license(&LicenseRecord {
+            auth_id: handling.auth_id,
+            uscc: &handling.enterprise.uscc,
+            summary: &license.summary,
+            abolish_reason: license.abolish_reason.as_deref(),
+            face_fields: &license.face_fields,
+            status,
+            source: Source::Code2Auth,
+            fetched_at: self.clock.now_china(),
+            file: file.as_ref().map(|f| (f, use_cause)),
+        })?;
+        let file_info = file.map(|f| FileInfo {
+            file_name: f.file_name,
+            mime: f.mime.to_owned(),
+            size: f.bytes.len() as u64,
+            sha256: f.sha256,
+        });
+        if let Some(info) = &file_info {
+            observe(ScanEvent::FileArrived {
+                position,
+                license_code: license.summary.license_code.clone(),
+                file: info.clone(),
+            });
+        }
+        Ok(LicenseOutcome {
+            summary: license.summary.clone(),
+            status,
+            license: Some(license),
+            file: file_info,
+            error: None,
+        })
+    }
+
+    fn audit(&self, event: &AuditEvent) -> Result<i64> {
+        let ctx = AuditContext {
+            operator_account: self.settings.operator.account.clone(),
+            hall_code: self.settings.counter.hall_code.clone(),
+            counter: self.settings.counter.counter.clone(),
+        };
+        self.cache.append_audit(&ctx, event, self.clock.now_china())
+    }
+}
+
+impl License {
+    /// A license known only from its summary (its detail was refused because it was revoked).
+    pub fn from_summary(summary: LicenseSummary) -> Self {
+        License {
+            summary,
+            license_item_code: String::new(),
+            holder_name: String::new(),
+            holder_identity_type: String::new(),
+            holder_identity_num: String::new(),
+            issue_org_code: String::new(),
+            division: String::new(),
+            division_code: String::new(),
+            issue_date: None,
+            trust_level: String::new(),
+            abolish_reason: None,
+            face_fields: FaceFields::default(),
+            last_modification_time: String::new(),
+        }
+    }
+}
