@@ -72,7 +72,7 @@ pub fn service_items() -> Vec<(String, String)> {
         ("东莞市交通运输局", "441900", "道路货物运输经营许可"),
         ("广州市天河区卫生健康局", "440106", "公共场所卫生许可（新办）"),
         ("汕头市生态环境局", "440500", "排污许可证核发"),
-        ("中山市文化广电旅游局", "442000", "出版物零售单位设立"),
+        ("中山市文化广电旅游体育局", "442000", "出版物零售单位设立"),
     ];
     items
         .iter()
@@ -99,14 +99,16 @@ struct City {
     area_code: &'static str,
 }
 
-const GUANGZHOU: City = City { name: "广州市", short: "穗", division_code: "440100", plate: "A", area_code: "0200" };
+const GUANGZHOU: City =
+    City { name: "广州市", short: "穗", division_code: "440100", plate: "A", area_code: "0200" };
 const SHENZHEN: City = City { name: "深圳市", short: "深", division_code: "440300", plate: "B", area_code: "7550" };
 const FOSHAN: City = City { name: "佛山市", short: "佛", division_code: "440600", plate: "E", area_code: "7570" };
 const DONGGUAN: City = City { name: "东莞市", short: "莞", division_code: "441900", plate: "S", area_code: "7690" };
 const ZHUHAI: City = City { name: "珠海市", short: "珠", division_code: "440400", plate: "C", area_code: "7560" };
 const SHANTOU: City = City { name: "汕头市", short: "汕", division_code: "440500", plate: "D", area_code: "7540" };
 const JIANGMEN: City = City { name: "江门市", short: "江", division_code: "440700", plate: "J", area_code: "7500" };
-const ZHONGSHAN: City = City { name: "中山市", short: "中", division_code: "442000", plate: "T", area_code: "7600" };
+const ZHONGSHAN: City =
+    City { name: "中山市", short: "中", division_code: "442000", plate: "T", area_code: "7600" };
 
 /// The enterprise a license is issued to, with what its face fields repeat.
 struct Holder {
@@ -240,11 +242,11 @@ impl Kind {
         format!("{}{entry:03}", government_uscc("100000", owner))
     }
 
-    /// The issuing body: (name, division name, division code) of where the license is issued.
-    fn issuer(self, h: &Holder) -> (String, String, String) {
-        let city = |dept: &str| (format!("{}{dept}", h.city.name), h.city.name.to_owned(), h.city.division_code.to_owned());
-        let local = |dept: &str| (format!("{}{dept}", h.division()), h.division(), h.division_code.to_owned());
-        let province = |dept: &str| (format!("广东省{dept}"), "广东省".to_owned(), "440000".to_owned());
+    /// The issuing body: its name and the division code of its level (province, city or district).
+    fn issuer(self, h: &Holder) -> (String, &'static str) {
+        let city = |dept: &str| (format!("{}{dept}", h.city.name), h.city.division_code);
+        let local = |dept: &str| (format!("{}{dept}", h.division()), h.division_code);
+        let province = |dept: &str| (format!("广东省{dept}"), "440000");
         match self {
             Kind::BusinessLicense | Kind::FoodBusiness => local("市场监督管理局"),
             Kind::FoodProduction | Kind::MedicalDevice | Kind::SpecialEquipment => city("市场监督管理局"),
@@ -483,7 +485,8 @@ fn chinese_date(iso: &str) -> String {
 /// How one sample license differs from the others of its kind.
 struct Spec {
     kind: Kind,
-    /// The kind's variable face fields, separated by `|` (经营项目, 许可范围, 设备品种 …).
+    /// The kind's variable face fields, separated by `|` (经营项目, 许可范围, 设备品种 …);
+    /// `Kind::face` and `Kind::id_code` say which part is which.
     detail: &'static str,
     /// Issue date, also the begin of validity, `yyyy-MM-dd`.
     issued: &'static str,
@@ -514,15 +517,12 @@ const fn business_license(issued: &'static str) -> Spec {
 // ---------------------------------------------------------------------------------------------
 // Building the licenses
 
-fn build_license(h: &Holder, spec: &Spec, seq: u32) -> SampleLicense {
+fn build_license(h: &Holder, spec: &Spec, seq: u32, serial: &str) -> SampleLicense {
     let kind = spec.kind;
-    let (issuer, division, issuer_division_code) = kind.issuer(h);
-    let issuer_code = government_uscc(&issuer_division_code, &issuer);
+    let (issuer, issuer_division_code) = kind.issuer(h);
+    let issuer_code = government_uscc(issuer_division_code, &issuer);
     let id_code = kind.id_code(h, spec, seq);
-    // One serial per license (division, year and a running number), so every identifier is unique;
-    // a reissued certificate keeps the serial and bumps the version.
-    let serial = format!("{}{}{:05}", h.division_code, &spec.issued[..4], 100 + seq);
-    let license_code = license_id::build(&kind.type_code(), &issuer_code, &serial, spec.version)
+    let license_code = license_id::build(&kind.type_code(), &issuer_code, serial, spec.version)
         .unwrap_or_else(|| panic!("sample license identifier for {} is not buildable", kind.name()));
     let face = kind.face(h, spec, &id_code, &issuer);
     let last_modified = match spec.abolished {
@@ -540,7 +540,8 @@ fn build_license(h: &Holder, spec: &Spec, seq: u32) -> SampleLicense {
         holder_identity_num: h.uscc(),
         issue_org_name: issuer,
         issue_org_code: issuer_code,
-        division: if kind.issuer(h).2 == "440000" { h.division() } else { division },
+        // The division is where the holder is, whatever the level of the issuer.
+        division: h.division(),
         division_code: h.division_code.to_owned(),
         issue_date: spec.issued.to_owned(),
         begin_date: if kind == Kind::BusinessLicense { h.founded.to_owned() } else { spec.issued.to_owned() },
@@ -613,7 +614,19 @@ fn hex_upper(bytes: &[u8]) -> String {
 }
 
 fn sample(h: &Holder, note: &str, consent: Consent, specs: &[Spec], first_seq: u32) -> SampleEnterprise {
-    let licenses = specs.iter().zip(first_seq..).map(|(spec, seq)| build_license(h, spec, seq)).collect();
+    let mut serials: Vec<(Kind, String)> = Vec::new();
+    let mut licenses = Vec::new();
+    for (spec, seq) in specs.iter().zip(first_seq..) {
+        // One serial per certificate (division, year and a running number), so identifiers are unique;
+        // a reissued certificate (version 2 or later) keeps the serial of the one it replaces.
+        let replaced = serials.iter().rev().find(|(kind, _)| *kind == spec.kind && spec.version > 1);
+        let serial = match replaced {
+            Some((_, serial)) => serial.clone(),
+            None => format!("{}{}{:05}", h.division_code, &spec.issued[..4], 100 + seq),
+        };
+        licenses.push(build_license(h, spec, seq, &serial));
+        serials.push((spec.kind, serial));
+    }
     SampleEnterprise {
         name: h.name.to_owned(),
         uscc: h.uscc(),
@@ -642,12 +655,7 @@ fn sample_set() -> Vec<(Holder, String, Consent, Vec<Spec>)> {
     let many = many_licenses();
     vec![
         (normal_restaurant(), "常规：3 张有效证照 (normal)".to_owned(), Consent::Granted, normal_licenses()),
-        (
-            retail_group(),
-            format!("证照多：{} 张 (many licenses)", many.len()),
-            Consent::Granted,
-            many,
-        ),
+        (retail_group(), format!("证照多：{} 张 (many licenses)", many.len()), Consent::Granted, many),
         (builder(), "含已注销证照 (revoked license)".to_owned(), Consent::Granted, revoked_licenses()),
         (logistics(), "含已过期证照 (expired license)".to_owned(), Consent::Granted, expired_licenses()),
         (tech_firm(), "拒绝授权 (consent declined)".to_owned(), Consent::Declined, declined_licenses()),
@@ -682,32 +690,8 @@ fn normal_licenses() -> Vec<Spec> {
             "2024-08-16",
             "2029-08-15",
         ),
-        valid(
-            Kind::SpecialEquipment,
-            "锅炉|承压蒸汽锅炉||21104401062023070156|GL-01",
-            "2023-07-20",
-            "2029-07-19",
-        )
-        .with_part_prefix(),
+        valid(Kind::SpecialEquipment, "锅炉|承压蒸汽锅炉|锅|21104401062023070156|GL-01", "2023-07-20", "2029-07-19"),
     ]
-}
-
-impl Spec {
-    /// Special-equipment numbers start with the equipment's class character (梯 lift, 锅 boiler, 车 vehicle);
-    /// the detail's first part names the class, its third part (empty in the table) carries the character.
-    fn with_part_prefix(self) -> Self {
-        let class = match self.part(0) {
-            Some("锅炉") => "锅",
-            Some("场（厂）内专用机动车辆") => "车",
-            _ => "梯",
-        };
-        let detail = match class {
-            "锅" => "锅炉|承压蒸汽锅炉|锅|21104401062023070156|GL-01",
-            "车" => "场（厂）内专用机动车辆|叉车|车|51104419002022110087|CC-03",
-            _ => self.detail,
-        };
-        Spec { detail, ..self }
-    }
 }
 
 fn retail_group() -> Holder {
@@ -764,12 +748,7 @@ fn many_licenses() -> Vec<Spec> {
             "2024-10-15",
             "2030-10-14",
         ),
-        valid(
-            Kind::RoadTransport,
-            "道路普通货物运输；货物专用运输（冷藏保鲜）",
-            "2025-03-05",
-            "2031-03-04",
-        ),
+        valid(Kind::RoadTransport, "道路普通货物运输；货物专用运输（冷藏保鲜）", "2025-03-05", "2031-03-04"),
         valid(Kind::Publication, "图书、报纸、期刊、音像制品、电子出版物零售", "2024-05-20", "2029-05-19"),
         valid(
             Kind::HumanResources,
@@ -790,12 +769,7 @@ fn many_licenses() -> Vec<Spec> {
             "2024-09-09",
             "2030-09-08",
         ),
-        valid(
-            Kind::SpecialEquipment,
-            "电梯|自动扶梯|梯|33104403052018090322|FT-02",
-            "2024-09-09",
-            "2030-09-08",
-        ),
+        valid(Kind::SpecialEquipment, "电梯|自动扶梯|梯|33104403052018090322|FT-02", "2024-09-09", "2030-09-08"),
     ]
 }
 
@@ -829,7 +803,7 @@ fn revoked_licenses() -> Vec<Spec> {
         // The old certificate, abolished when the issuer reissued it as version 2.
         Spec {
             abolished: Some(("企业申请换发新证，原证照依法注销作废", "2026-03-16")),
-            ..valid(Kind::SafetyProduction, safety, "2023-02-10", "2026-02-09")
+            ..valid(Kind::SafetyProduction, safety, "2023-06-01", "2026-05-31")
         },
         Spec { version: 2, ..valid(Kind::SafetyProduction, safety, "2026-03-16", "2029-03-15") },
     ]
@@ -859,11 +833,10 @@ fn expired_licenses() -> Vec<Spec> {
         valid(Kind::RoadTransport, "道路普通货物运输；货物专用运输（集装箱）", "2021-07-01", "2025-06-30"),
         valid(
             Kind::SpecialEquipment,
-            "场（厂）内专用机动车辆|叉车||51104419002022110087|CC-03",
+            "场（厂）内专用机动车辆|叉车|车|51104419002022110087|CC-03",
             "2022-11-18",
             "2030-11-17",
-        )
-        .with_part_prefix(),
+        ),
     ]
 }
 
@@ -1023,7 +996,7 @@ mod tests {
             assert!(Uscc::parse(&e.uscc).is_ok(), "{}", e.uscc);
             assert_eq!(l.holder_identity_num, e.uscc);
             assert!(Uscc::parse(&l.issue_org_code).is_ok(), "{}", l.issue_org_code);
-            assert!(l.issue_org_code.starts_with("11440"), "{}", l.issue_org_code);
+            assert!(l.issue_org_code.starts_with("1144"), "{}", l.issue_org_code);
         }
     }
 
@@ -1056,8 +1029,8 @@ mod tests {
         assert!(!nothing.licenses.is_empty());
         let scanned = by_note("scanned");
         assert!(scanned.licenses.iter().any(|l| l.file == FileKind::ScannedJpeg));
-        let jpegs = all_licenses().len() - enterprises().iter().flat_map(|e| &e.licenses).filter(|l| l.file == FileKind::Pdf).count();
-        assert_eq!(jpegs, 1);
+        let jpegs = enterprises().into_iter().flat_map(|e| e.licenses).filter(|l| l.file == FileKind::ScannedJpeg);
+        assert_eq!(jpegs.count(), 1);
     }
 
     #[test]
@@ -1076,7 +1049,8 @@ mod tests {
             }
         }
         let revoked = by_note("revoked");
-        let abolished: Vec<_> = revoked.licenses.iter().filter(|l| status(&l.license) == LicenseStatus::Revoked).collect();
+        let abolished: Vec<_> =
+            revoked.licenses.iter().filter(|l| status(&l.license) == LicenseStatus::Revoked).collect();
         assert_eq!(abolished.len(), 1);
         assert!(abolished[0].license.abolish_reason.is_some());
         assert!(revoked.licenses.iter().any(|l| status(&l.license) == LicenseStatus::Valid));

@@ -1,0 +1,6 @@
+//! Integration tests of the core over real HTTP on loopback: against hand-written contract
+//! fixtures (a second, independent reading of the contract) and against the sandbox gateway.
+
+mod contract;
+mod sandbox;
+mod scripted;

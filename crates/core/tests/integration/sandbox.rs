@@ -1,0 +1,1 @@
+//! Core ↔ sandbox gateway over real HTTP (filled in once the sandbox lands).
