@@ -1,2 +1,62 @@
-//! placeholder
-fn main() {}
+//! The `yueshang` command: thin wiring from arguments to the core and the sandbox gateway.
+
+mod output;
+mod scan;
+mod sim;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use yueshang_core::Error;
+
+/// 粤商码免证办柜台 — headless commands for IT, supervisors and tests.
+#[derive(Debug, Parser)]
+#[command(name = "yueshang", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the sandbox gateway, or talk to a running one (`enterprises`, `issue-code`).
+    Sim(sim::SimArgs),
+    /// Scan a 粤商码: exchange it, fetch and cache every authorized license.
+    Scan(scan::ScanArgs),
+    /// List what the local cache holds.
+    Licenses(scan::LicensesArgs),
+}
+
+/// Where the cache lives: `--data-dir`, else `YUESHANG_DATA_DIR`, else the platform's data folder.
+pub(crate) fn data_dir(arg: Option<PathBuf>) -> Result<PathBuf, Error> {
+    if let Some(dir) = arg.or_else(|| std::env::var_os("YUESHANG_DATA_DIR").map(PathBuf::from)) {
+        return Ok(dir);
+    }
+    directories::ProjectDirs::from("cn", "gdzwfw", "yueshang-counter")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| Error::config("--data-dir", "无法确定数据目录，请用 --data-dir 指定"))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("YUESHANG_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("无法启动运行时：{e}");
+            return ExitCode::from(70);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Sim(args) => sim::run(args).await,
+            Command::Scan(args) => scan::run(args).await,
+            Command::Licenses(args) => scan::licenses(args),
+        }
+    })
+}

@@ -1,0 +1,231 @@
+//! `yueshang scan` and `yueshang licenses`: the scan flow and the cache, from the command line.
+
+use crate::output::{self, EXIT_PARTIAL, ErrorDto};
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use url::Url;
+use yueshang_core::cache::Cache;
+use yueshang_core::clock::{RandomNonces, SystemClock};
+use yueshang_core::config::{Config, Mode, Settings};
+use yueshang_core::station::{ScanEvent, ScanOutcome, Station};
+use yueshang_core::{Error, ErrorCode};
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// What the scanner read: the 粤商码 URL or bare code.
+    payload: String,
+    /// Service item code (事项编码); defaults to the first configured item.
+    #[arg(long)]
+    item: Option<String>,
+    /// Configuration file (TOML); also `YUESHANG_CONFIG`.
+    #[arg(long, conflicts_with = "sim")]
+    config: Option<PathBuf>,
+    /// A running sandbox gateway (`yueshang sim`), used with its built-in credentials and items.
+    #[arg(long)]
+    sim: Option<Url>,
+    /// Where the cache lives; also `YUESHANG_DATA_DIR`.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LicensesArgs {
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The configuration file to use: `--config`, `YUESHANG_CONFIG`, or the platform's config folder.
+fn config_path(arg: Option<PathBuf>) -> Option<PathBuf> {
+    arg.or_else(|| std::env::var_os("YUESHANG_CONFIG").map(PathBuf::from)).or_else(|| {
+        let path = directories::ProjectDirs::from("cn", "gdzwfw", "yueshang-counter")?.config_dir().join("config.toml");
+        path.exists().then_some(path)
+    })
+}
+
+fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error> {
+    match (config_path(config), sim) {
+        (None, Some(url)) => Ok(yueshang_gateway_sim::sandbox_settings(&url)),
+        (Some(path), sim) => {
+            let config = Config::load(&path)?;
+            match (config.mode, sim) {
+                (Mode::Gateway, _) => config.into_settings(None),
+                (Mode::Sandbox, Some(url)) => config.into_settings(Some(yueshang_gateway_sim::sandbox_settings(&url))),
+                (Mode::Sandbox, None) => Err(Error::config("mode", "为 sandbox：请先运行 `yueshang sim`，再加 --sim URL")),
+            }
+        }
+        (None, None) => Err(Error::with_fact(
+            ErrorCode::ConfigInvalid,
+            "没有找到配置文件：用 --config 指定，或试用沙箱：先运行 `yueshang sim`，再加 --sim URL。",
+        )),
+    }
+}
+
+fn open_cache(data_dir: Option<PathBuf>) -> Result<Arc<Cache>, Error> {
+    let dir = crate::data_dir(data_dir)?;
+    Ok(Arc::new(Cache::open(&dir.join("cache.sqlite3"))?))
+}
+
+#[derive(Serialize)]
+struct EnterpriseDto<'a> {
+    name: &'a str,
+    uscc: &'a str,
+}
+
+#[derive(Serialize)]
+struct FileDto<'a> {
+    name: &'a str,
+    bytes: u64,
+    sha256: &'a str,
+}
+
+#[derive(Serialize)]
+struct LicenseDto<'a> {
+    license_code: &'a str,
+    name: &'a str,
+    status: &'a str,
+    file: Option<FileDto<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct ScanDto<'a> {
+    enterprise: EnterpriseDto<'a>,
+    auth_id: &'a str,
+    biz_num: &'a str,
+    elapsed_ms: u128,
+    licenses: Vec<LicenseDto<'a>>,
+}
+
+fn scan_dto(outcome: &ScanOutcome) -> ScanDto<'_> {
+    ScanDto {
+        enterprise: EnterpriseDto { name: &outcome.enterprise.name, uscc: outcome.enterprise.uscc.as_str() },
+        auth_id: &outcome.auth_id,
+        biz_num: outcome.biz_num.as_str(),
+        elapsed_ms: outcome.elapsed.as_millis(),
+        licenses: outcome
+            .licenses
+            .iter()
+            .map(|l| LicenseDto {
+                license_code: &l.summary.license_code,
+                name: &l.summary.name,
+                status: l.status.as_str(),
+                file: l.file.as_ref().map(|f| FileDto { name: &f.file_name, bytes: f.size, sha256: &f.sha256 }),
+                error: l.error.as_ref().map(ErrorDto::of),
+            })
+            .collect(),
+    }
+}
+
+/// Lines for a person watching the scan, printed as events arrive.
+fn print_event(event: &ScanEvent) {
+    match event {
+        ScanEvent::EnterpriseKnown { biz_num, enterprise, authorization } => {
+            println!("办件号  {biz_num}");
+            println!("企业    {}（{}） 法定代表人 {}", enterprise.name, enterprise.uscc, enterprise.legal_rep_name);
+            println!("授权    {} 张证照，授权至 {}", authorization.licenses.len(), authorization.expires_at);
+        }
+        ScanEvent::FileArrived { position, file, .. } => {
+            println!("  [{:>2}] 已取得 {}（{} 字节）", position + 1, file.file_name, file.size);
+        }
+        ScanEvent::LicenseFailed { position, license_code, error } => {
+            println!("  [{:>2}] 失败 {license_code}：[{}] {}", position + 1, error.code, error.message);
+        }
+        ScanEvent::Done { elapsed, fetched, failed } => {
+            println!("完成    {fetched} 张成功，{failed} 张失败，用时 {} ms", elapsed.as_millis());
+        }
+        ScanEvent::LicenseArrived { .. } | ScanEvent::Failed { .. } => {}
+    }
+}
+
+fn print_outcome(outcome: &ScanOutcome) {
+    for l in &outcome.licenses {
+        let status = l.status.label();
+        let expiry = l.summary.expiry_date.map(|d| d.to_string()).unwrap_or_else(|| "长期".to_owned());
+        println!("  {status:<4} {}  {}  有效期至 {expiry}", l.summary.name, l.summary.id_code);
+    }
+}
+
+pub(crate) async fn run(args: ScanArgs) -> ExitCode {
+    let json = args.json;
+    let outcome = async {
+        let settings = settings(args.config, args.sim)?;
+        let station = Station::new(settings, open_cache(args.data_dir)?, Arc::new(SystemClock), Arc::new(RandomNonces))?;
+        let biz_num = station.next_biz_num()?;
+        let observe = move |event: ScanEvent| {
+            if !json {
+                print_event(&event);
+            }
+        };
+        station.scan(&args.payload, args.item.as_deref(), &biz_num, &observe).await
+    }
+    .await;
+    match outcome {
+        Ok(outcome) => {
+            if json {
+                output::print_json(&scan_dto(&outcome));
+            } else {
+                print_outcome(&outcome);
+            }
+            if outcome.licenses.iter().any(|l| l.error.is_some()) {
+                ExitCode::from(EXIT_PARTIAL)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(err) => output::fail(&err, json),
+    }
+}
+
+#[derive(Serialize)]
+struct CachedDto<'a> {
+    license_code: &'a str,
+    name: &'a str,
+    id_code: &'a str,
+    enterprise: EnterpriseDto<'a>,
+    auth_id: &'a str,
+    status: &'a str,
+    fetched_at: &'a str,
+    file: Option<FileDto<'a>>,
+}
+
+pub(crate) fn licenses(args: LicensesArgs) -> ExitCode {
+    let listed = open_cache(args.data_dir).and_then(|cache| cache.licenses());
+    let listed = match listed {
+        Ok(l) => l,
+        Err(err) => return output::fail(&err, args.json),
+    };
+    if args.json {
+        let dtos: Vec<CachedDto<'_>> = listed
+            .iter()
+            .map(|c| CachedDto {
+                license_code: &c.license_code,
+                name: &c.name,
+                id_code: &c.id_code,
+                enterprise: EnterpriseDto { name: &c.enterprise_name, uscc: &c.uscc },
+                auth_id: &c.auth_id,
+                status: c.status_at_fetch.as_str(),
+                fetched_at: &c.fetched_at,
+                file: c.file.as_ref().map(|f| FileDto { name: &f.file_name, bytes: f.size, sha256: &f.sha256 }),
+            })
+            .collect();
+        output::print_json(&dtos);
+    } else if listed.is_empty() {
+        println!("缓存中没有证照。");
+    } else {
+        for c in &listed {
+            let file = c.file.as_ref().map(|f| format!("{}（{} 字节）", f.file_name, f.size)).unwrap_or_else(|| "无文件".into());
+            println!("{}  {:<4} {}  {}  {}  {}", c.fetched_at, c.status_at_fetch.label(), c.enterprise_name, c.name, c.id_code, file);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
