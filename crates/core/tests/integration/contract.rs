@@ -166,6 +166,18 @@ async fn business_failures_map_to_their_codes_and_are_not_retried() {
     assert_eq!(get_license_error(&gw).await.code, ErrorCode::AuthCodeExpired);
     gw.on("license/get_license", vec![Reply::fixture("archive_abolished.json")]);
     assert_eq!(get_license_error(&gw).await.code, ErrorCode::LicenseRevoked);
+    for (code, meaning) in [
+        ("NO_AUTHORIZATION", ErrorCode::LicenseNotAuthorized),
+        ("PARAM_INVALID", ErrorCode::RequestRejected),
+        ("AUTH_CODE_NOT_FOUND", ErrorCode::AuthCodeNotFound),
+        ("SOMETHING_NEW", ErrorCode::BadResponse),
+    ] {
+        let body = format!(r#"{{"ack_code":"FAILURE","errors":[{{"code":"{code}","message":"x"}}],"data":null}}"#);
+        gw.on("license/get_license", vec![Reply::raw(200, &body)]);
+        assert_eq!(get_license_error(&gw).await.code, meaning, "{code}");
+    }
+    gw.on("ysm/code2auth", vec![Reply::raw(200, r#"{"errcode":40010,"errmsg":"参数错误"}"#)]);
+    assert_eq!(exchange(&gw).await.unwrap_err().code, ErrorCode::RequestRejected);
 }
 
 #[tokio::test]
