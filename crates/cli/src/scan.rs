@@ -58,7 +58,9 @@ fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error
             match (config.mode, sim) {
                 (Mode::Gateway, _) => config.into_settings(None),
                 (Mode::Sandbox, Some(url)) => config.into_settings(Some(yueshang_gateway_sim::sandbox_settings(&url))),
-                (Mode::Sandbox, None) => Err(Error::config("mode", "为 sandbox：请先运行 `yueshang sim`，再加 --sim URL")),
+                (Mode::Sandbox, None) => {
+                    Err(Error::config("mode", "为 sandbox：请先运行 `yueshang sim`，再加 --sim URL"))
+                }
             }
         }
         (None, None) => Err(Error::with_fact(
@@ -158,7 +160,8 @@ pub(crate) async fn run(args: ScanArgs) -> ExitCode {
     let json = args.json;
     let outcome = async {
         let settings = settings(args.config, args.sim)?;
-        let station = Station::new(settings, open_cache(args.data_dir)?, Arc::new(SystemClock), Arc::new(RandomNonces))?;
+        let station =
+            Station::new(settings, open_cache(args.data_dir)?, Arc::new(SystemClock), Arc::new(RandomNonces))?;
         let biz_num = station.next_biz_num()?;
         let observe = move |event: ScanEvent| {
             if !json {
@@ -222,10 +225,21 @@ pub(crate) fn licenses(args: LicensesArgs) -> ExitCode {
         println!("缓存中没有证照。");
     } else {
         for c in &listed {
-            let file = c.file.as_ref().map(|f| format!("{}（{} 字节）", f.file_name, f.size)).unwrap_or_else(|| "无文件".into());
-            println!("{}  {:<4} {}  {}  {}  {}", c.fetched_at, c.status_at_fetch.label(), c.enterprise_name, c.name, c.id_code, file);
+            let file = c
+                .file
+                .as_ref()
+                .map(|f| format!("{}（{} 字节）", f.file_name, f.size))
+                .unwrap_or_else(|| "无文件".into());
+            println!(
+                "{}  {:<4} {}  {}  {}  {}",
+                c.fetched_at,
+                c.status_at_fetch.label(),
+                c.enterprise_name,
+                c.name,
+                c.id_code,
+                file
+            );
         }
     }
     ExitCode::SUCCESS
 }
-

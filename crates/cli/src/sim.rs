@@ -59,7 +59,9 @@ fn parse_fault(text: &str) -> Result<Fault, String> {
 pub(crate) async fn run(args: SimArgs) -> ExitCode {
     match args.command {
         None => serve(args.addr, args.latency_ms, args.faults).await,
-        Some(SimCommand::Enterprises { sim, json }) => enterprises(&sim, json).await.unwrap_or_else(|e| output::fail(&e, json)),
+        Some(SimCommand::Enterprises { sim, json }) => {
+            enterprises(&sim, json).await.unwrap_or_else(|e| output::fail(&e, json))
+        }
         Some(SimCommand::IssueCode { sim, enterprise, png, json }) => {
             issue_code(&sim, &enterprise, png, json).await.unwrap_or_else(|e| output::fail(&e, json))
         }
@@ -68,7 +70,10 @@ pub(crate) async fn run(args: SimArgs) -> ExitCode {
 
 async fn serve(addr: SocketAddr, latency_ms: u64, faults: Vec<Fault>) -> ExitCode {
     if !addr.ip().is_loopback() {
-        return output::fail(&Error::config("--addr", "只能是本机回环地址（127.0.0.1 或 ::1）：沙箱网关不对外提供服务"), false);
+        return output::fail(
+            &Error::config("--addr", "只能是本机回环地址（127.0.0.1 或 ::1）：沙箱网关不对外提供服务"),
+            false,
+        );
     }
     let options = SimOptions { latency: Duration::from_millis(latency_ms), faults, ..SimOptions::default() };
     let gateway = match SandboxGateway::start(addr, options).await {
@@ -104,8 +109,17 @@ async fn wait_for_stop() {
 }
 
 fn sim_unreachable(sim: &Url, e: &reqwest::Error) -> Error {
-    let kind = if e.is_connect() { "连接被拒绝" } else if e.is_timeout() { "超时" } else { "请求失败" };
-    Error::with_fact(ErrorCode::GatewayUnavailable, format!("连不上沙箱网关 {sim}（{kind}），请确认 `yueshang sim` 正在运行。"))
+    let kind = if e.is_connect() {
+        "连接被拒绝"
+    } else if e.is_timeout() {
+        "超时"
+    } else {
+        "请求失败"
+    };
+    Error::with_fact(
+        ErrorCode::GatewayUnavailable,
+        format!("连不上沙箱网关 {sim}（{kind}），请确认 `yueshang sim` 正在运行。"),
+    )
 }
 
 fn sim_url(sim: &Url, path: &str) -> Result<Url, Error> {
@@ -126,10 +140,12 @@ struct EnterpriseDto {
 async fn enterprises(sim: &Url, json: bool) -> Result<ExitCode, Error> {
     let url = sim_url(sim, "/sim/enterprises")?;
     let response = http().get(url).send().await.map_err(|e| sim_unreachable(sim, &e))?;
-    let list: Vec<EnterpriseDto> =
-        response.error_for_status().map_err(|e| sim_unreachable(sim, &e))?.json().await.map_err(|e| {
-            Error::bad_response(format!("sim enterprises: {e}"))
-        })?;
+    let list: Vec<EnterpriseDto> = response
+        .error_for_status()
+        .map_err(|e| sim_unreachable(sim, &e))?
+        .json()
+        .await
+        .map_err(|e| Error::bad_response(format!("sim enterprises: {e}")))?;
     if json {
         output::print_json(&list);
     } else {
@@ -173,9 +189,8 @@ async fn issue_code(sim: &Url, uscc: &str, png: Option<PathBuf>, json: bool) -> 
         .await
         .map_err(|e| Error::bad_response(format!("sim codes: {e}")))?;
     if let Some(path) = &png {
-        std::fs::write(path, yueshang_gateway_sim::qr_png(&issued.payload)).map_err(|e| {
-            Error::with_fact(ErrorCode::StorageFailed, format!("无法写入 {}（{e}）。", path.display()))
-        })?;
+        std::fs::write(path, yueshang_gateway_sim::qr_png(&issued.payload))
+            .map_err(|e| Error::with_fact(ErrorCode::StorageFailed, format!("无法写入 {}（{e}）。", path.display())))?;
     }
     if json {
         output::print_json(&IssuedOut { payload: &issued.payload, expires_at: &issued.expires_at });

@@ -21,12 +21,35 @@ use std::time::{Duration, Instant};
 /// or `LicenseFailed` (a license may also fail before it arrives), then `Done`; or `Failed` alone.
 #[derive(Debug, Clone)]
 pub enum ScanEvent {
-    EnterpriseKnown { biz_num: BizNum, enterprise: Enterprise, authorization: Authorization },
-    LicenseArrived { position: usize, license: License, status: LicenseStatus },
-    FileArrived { position: usize, license_code: String, file: FileInfo },
-    LicenseFailed { position: usize, license_code: String, error: Error },
-    Done { elapsed: Duration, fetched: usize, failed: usize },
-    Failed { error: Error },
+    EnterpriseKnown {
+        biz_num: BizNum,
+        enterprise: Enterprise,
+        authorization: Authorization,
+    },
+    /// Boxed: a license is large, and most events are small.
+    LicenseArrived {
+        position: usize,
+        license: Box<License>,
+        status: LicenseStatus,
+    },
+    FileArrived {
+        position: usize,
+        license_code: String,
+        file: FileInfo,
+    },
+    LicenseFailed {
+        position: usize,
+        license_code: String,
+        error: Error,
+    },
+    Done {
+        elapsed: Duration,
+        fetched: usize,
+        failed: usize,
+    },
+    Failed {
+        error: Error,
+    },
 }
 
 /// How one authorized license ended.
@@ -75,7 +98,12 @@ struct Handling<'a> {
 }
 
 impl Station {
-    pub fn new(settings: Settings, cache: Arc<Cache>, clock: Arc<dyn Clock>, nonces: Arc<dyn NonceSource>) -> Result<Self> {
+    pub fn new(
+        settings: Settings,
+        cache: Arc<Cache>,
+        clock: Arc<dyn Clock>,
+        nonces: Arc<dyn NonceSource>,
+    ) -> Result<Self> {
         let gateway = GatewayClient::new(&settings, clock.clone(), nonces)?;
         Ok(Station { settings, gateway, cache, clock })
     }
@@ -231,7 +259,7 @@ impl Station {
                     let result = self.gateway.get_license(&authorized.auth_code).await;
                     if let Ok(license) = &result {
                         let status = license.status_on(today);
-                        observe(ScanEvent::LicenseArrived { position, license: license.clone(), status });
+                        observe(ScanEvent::LicenseArrived { position, license: Box::new(license.clone()), status });
                     }
                     result
                 };
@@ -255,7 +283,11 @@ impl Station {
                     license_code: summary.license_code.clone(),
                     error: error.clone(),
                 });
-                event = AuditEvent { error_code: Some(error.code), detail: error.detail.clone(), ..AuditEvent::failed(AuditKind::LicenseFetch, error.code) };
+                event = AuditEvent {
+                    error_code: Some(error.code),
+                    detail: error.detail.clone(),
+                    ..AuditEvent::failed(AuditKind::LicenseFetch, error.code)
+                };
             }
             None => event.detail = Some(format!("status {}", outcome.status.as_str())),
         }
@@ -300,7 +332,7 @@ impl Station {
                         let license = License::from_summary(authorized.summary.clone());
                         observe(ScanEvent::LicenseArrived {
                             position,
-                            license: license.clone(),
+                            license: Box::new(license.clone()),
                             status: LicenseStatus::Revoked,
                         });
                         license

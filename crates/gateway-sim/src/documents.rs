@@ -485,11 +485,13 @@ fn arc_layout(text: &str) -> Vec<(char, f32)> {
 // ---------------------------------------------------------------------------------------------
 // The scanned JPEG
 
-/// 150 dpi A4, what a counter scanner produces by default.
-const SCAN_W: u32 = 1240;
-const SCAN_H: u32 = 1754;
-/// Pixels per point at 150 dpi, so the scan can use the PDF's point-based measures.
-const PX: f32 = 150.0 / 72.0;
+/// A4 at 120 dpi: legible like a counter scanner's output, and under 300 KB as a JPEG
+/// (150 dpi with paper grain comes out above that with the image crate's standard tables).
+const SCAN_DPI: f32 = 120.0;
+const SCAN_W: u32 = 992;
+const SCAN_H: u32 = 1403;
+/// Pixels per point, so the scan can use the PDF's point-based measures.
+const PX: f32 = SCAN_DPI / 72.0;
 const JPEG_QUALITY: u8 = 80;
 
 /// A "scanned" paper certificate: off-white noisy paper, border, the main fields, a seal and the
@@ -526,15 +528,28 @@ fn encode_jpeg(image: &RgbImage) -> Result<Vec<u8>, DocumentError> {
 /// Off-white paper with the faint grain and uneven lighting of a flatbed scan.
 ///
 /// The grain comes from a hash of the position, so the same license always scans the same;
-/// it is laid in 2×2 cells, which JPEG keeps small.
+/// it is smoothed over a few pixels, like real paper fibre, which also keeps the JPEG small.
 fn paper(width: u32, height: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |x, y| {
-        let grain = (position_hash(x / 2, y / 2) % 9) as i32 - 4;
+        let grain = paper_grain(x, y).round() as i32;
         let shade = (x as i32 * 6 / width as i32) + (y as i32 * 4 / height as i32);
-        let base = [246, 242, 230].map(|c: i32| (c + grain - shade).clamp(0, 255) as u8);
-        Rgb(base)
+        Rgb([246, 242, 230].map(|c: i32| (c + grain - shade).clamp(0, 255) as u8))
     })
 }
+
+/// Value noise in −GRAIN..=GRAIN: random values on a coarse grid, blended between grid points.
+fn paper_grain(x: u32, y: u32) -> f32 {
+    const CELL: u32 = GRAIN_CELL;
+    let (cx, cy) = (x / CELL, y / CELL);
+    let (fx, fy) = ((x % CELL) as f32 / CELL as f32, (y % CELL) as f32 / CELL as f32);
+    let at = |gx: u32, gy: u32| (position_hash(gx, gy) % 1024) as f32 / 1023.0 * 2.0 - 1.0;
+    let top = at(cx, cy) * (1.0 - fx) + at(cx + 1, cy) * fx;
+    let bottom = at(cx, cy + 1) * (1.0 - fx) + at(cx + 1, cy + 1) * fx;
+    (top * (1.0 - fy) + bottom * fy) * GRAIN
+}
+
+const GRAIN_CELL: u32 = 3;
+const GRAIN: f32 = 5.0;
 
 fn position_hash(x: u32, y: u32) -> u32 {
     let mut h = x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA77);
@@ -584,15 +599,19 @@ impl Scan {
         top + lines.len().min(3) as f32 * 16.0 + 12.0
     }
 
+    /// A rectangle outline `width` points thick, drawn as four bands.
     fn rect(&mut self, left: f32, top: f32, right: f32, bottom: f32, width: f32, color: (u8, u8, u8)) {
-        let (l, t, r, b, w) = (left * PX, top * PX, right * PX, bottom * PX, width * PX);
-        for y in (t as i32)..=(b as i32) {
-            for x in (l as i32)..=(r as i32) {
-                let (fx, fy) = (x as f32, y as f32);
-                let on_edge = fx - l < w || r - fx < w || fy - t < w || b - fy < w;
-                if on_edge {
-                    blend(&mut self.image, x, y, color, 0.9);
-                }
+        let (l, t, r, b, w) = (left * PX, top * PX, right * PX, bottom * PX, (width * PX).max(1.0));
+        self.band(l, t, r, t + w, color);
+        self.band(l, b - w, r, b, color);
+        self.band(l, t, l + w, b, color);
+        self.band(r - w, t, r, b, color);
+    }
+
+    fn band(&mut self, x0: f32, y0: f32, x1: f32, y1: f32, color: (u8, u8, u8)) {
+        for y in (y0.round() as i32)..(y1.round() as i32) {
+            for x in (x0.round() as i32)..(x1.round() as i32) {
+                blend(&mut self.image, x, y, color, 0.9);
             }
         }
     }

@@ -7,7 +7,7 @@ use crate::settings::{
     SANDBOX_ACCOUNT, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_DEPARTMENT_ID, SANDBOX_PASSWORD, SANDBOX_SYSTEM_ID,
     SANDBOX_VENDER_ID,
 };
-use crate::state::{AUTHORIZATION_LIFETIME, Grant, GrantCheck, Sim, TOKEN_LIFETIME_SECS, chrono_duration, fresh_id};
+use crate::state::{AUTHORIZATION_LIFETIME, Grant, GrantLapse, Sim, TOKEN_LIFETIME_SECS, chrono_duration, fresh_id};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use yueshang_core::domain::Uscc;
 use yueshang_core::wire::elicense::{
-    ACK_FAILURE, ACK_SUCCESS, ArchiveData, AUTH_CODE_EXPIRED, AUTH_CODE_NOT_FOUND, INVALID_ACCESS_TOKEN,
+    ACK_FAILURE, ACK_SUCCESS, AUTH_CODE_EXPIRED, AUTH_CODE_NOT_FOUND, ArchiveData, INVALID_ACCESS_TOKEN,
     LICENSE_ABOLISHED, LOGIN_FAILED, LicenseAuthRequest, LicenseEnvelope, LicenseError, LoginData, LoginRequest,
     NO_AUTHORIZATION, PARAM_INVALID, WireLicense,
 };
@@ -53,6 +53,10 @@ impl Answer<'_> {
 
     fn failure(&self, code: &str, message: impl Into<String>) -> Response {
         self.failure_with_status(StatusCode::OK, code, message)
+    }
+
+    fn refuse(&self, refusal: Refusal) -> Response {
+        self.failure(refusal.code, refusal.message)
     }
 
     fn failure_with_status(&self, status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -90,32 +94,42 @@ fn query_params(raw: Option<&str>) -> HashMap<String, String> {
     params
 }
 
+/// A business failure found before answering: a contract error code and a message for the person.
+#[derive(Debug)]
+struct Refusal {
+    code: &'static str,
+    message: String,
+}
+
+fn refusal(code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal { code, message: message.into() }
+}
+
 fn answer_for<'a>(sim: &'a Sim, params: &HashMap<String, String>) -> Answer<'a> {
     Answer { sim, correlation_id: params.get("request_id").cloned().unwrap_or_default() }
 }
 
 /// The checks every call but login passes: identifiers present, token alive, caller registered.
-fn check_caller(answer: &Answer<'_>, params: &HashMap<String, String>) -> Result<(), Response> {
+fn check_caller(sim: &Sim, params: &HashMap<String, String>) -> Result<(), Refusal> {
     for name in CALLER_PARAMS {
-        if params.get(name).is_none_or(|v| v.is_empty()) {
-            return Err(answer.failure(PARAM_INVALID, format!("缺少参数 {name}")));
-        }
+        required(params, name)?;
     }
-    if !answer.sim.token_is_valid(&params["access_token"]) {
-        return Err(answer.failure(INVALID_ACCESS_TOKEN, "access_token 无效或已过期，请重新登录"));
+    if !sim.token_is_valid(&params["access_token"]) {
+        return Err(refusal(INVALID_ACCESS_TOKEN, "access_token 无效或已过期，请重新登录"));
     }
-    let registered = [("system_id", SANDBOX_SYSTEM_ID), ("vender_id", SANDBOX_VENDER_ID), ("department_id", SANDBOX_DEPARTMENT_ID)];
+    let registered =
+        [("system_id", SANDBOX_SYSTEM_ID), ("vender_id", SANDBOX_VENDER_ID), ("department_id", SANDBOX_DEPARTMENT_ID)];
     if let Some((name, _)) = registered.iter().find(|(name, expected)| params[*name] != *expected) {
-        return Err(answer.failure(NO_AUTHORIZATION, format!("{name} 与用证登记不符，无权访问")));
+        return Err(refusal(NO_AUTHORIZATION, format!("{name} 与用证登记不符，无权访问")));
     }
     Ok(())
 }
 
 /// A required, non-empty query parameter.
-fn required<'p>(answer: &Answer<'_>, params: &'p HashMap<String, String>, name: &str) -> Result<&'p str, Response> {
+fn required<'p>(params: &'p HashMap<String, String>, name: &str) -> Result<&'p str, Refusal> {
     match params.get(name).map(String::as_str) {
         Some(value) if !value.is_empty() => Ok(value),
-        _ => Err(answer.failure(PARAM_INVALID, format!("缺少参数 {name}"))),
+        _ => Err(refusal(PARAM_INVALID, format!("缺少参数 {name}"))),
     }
 }
 
@@ -143,8 +157,8 @@ pub(crate) async fn login(State(sim): State<Arc<Sim>>, RawQuery(query): RawQuery
 pub(crate) async fn license_auth(State(sim): State<Arc<Sim>>, RawQuery(query): RawQuery, body: Bytes) -> Response {
     let params = query_params(query.as_deref());
     let answer = answer_for(&sim, &params);
-    if let Err(refusal) = check_caller(&answer, &params) {
-        return refusal;
+    if let Err(refused) = check_caller(&sim, &params) {
+        return answer.refuse(refused);
     }
     let request: LicenseAuthRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
@@ -162,7 +176,8 @@ pub(crate) async fn license_auth(State(sim): State<Arc<Sim>>, RawQuery(query): R
     let total = licenses.len() as u64;
     let skip = (request.page_index as usize - 1).saturating_mul(request.page_size as usize);
     let expires_at = sim.now() + chrono_duration(AUTHORIZATION_LIFETIME);
-    let hall = if request.operator.service_org.is_empty() { "政务服务大厅" } else { &request.operator.service_org };
+    let hall =
+        if request.operator.service_org.is_empty() { "政务服务大厅" } else { &request.operator.service_org };
     let (page, auth_codes): (Vec<WireLicense>, Vec<String>) = licenses
         .into_iter()
         .skip(skip)
@@ -199,36 +214,34 @@ fn holders_of(request: &LicenseAuthRequest) -> Result<Vec<Uscc>, String> {
 }
 
 /// The grant behind the `auth_code` parameter, or the failure that explains why there is none.
-fn grant_of(answer: &Answer<'_>, params: &HashMap<String, String>) -> Result<Grant, Response> {
-    let auth_code = required(answer, params, "auth_code")?;
-    match answer.sim.grant_for(auth_code) {
-        GrantCheck::Valid(grant) => Ok(grant),
-        GrantCheck::Unknown => Err(answer.failure(AUTH_CODE_NOT_FOUND, "授权码不存在")),
-        GrantCheck::Expired => Err(answer.failure(AUTH_CODE_EXPIRED, "授权已结束，授权码已失效")),
-    }
+fn grant_of(sim: &Sim, params: &HashMap<String, String>) -> Result<Grant, Refusal> {
+    let auth_code = required(params, "auth_code")?;
+    sim.grant_for(auth_code).map_err(|lapse| match lapse {
+        GrantLapse::Unknown => refusal(AUTH_CODE_NOT_FOUND, "授权码不存在"),
+        GrantLapse::Expired => refusal(AUTH_CODE_EXPIRED, "授权已结束，授权码已失效"),
+    })
 }
 
 /// `GET /license/get_license`: one license in full; a revoked one too, marked ABOLISHED.
 pub(crate) async fn get_license(State(sim): State<Arc<Sim>>, RawQuery(query): RawQuery) -> Response {
     let params = query_params(query.as_deref());
     let answer = answer_for(&sim, &params);
-    let grant = match check_caller(&answer, &params).and_then(|()| grant_of(&answer, &params)) {
-        Ok(grant) => grant,
-        Err(refusal) => return refusal,
-    };
-    answer.success(grant.license, 1)
+    match check_caller(&sim, &params).and_then(|()| grant_of(&sim, &params)) {
+        Ok(grant) => answer.success(grant.license, 1),
+        Err(refused) => answer.refuse(refused),
+    }
 }
 
 /// `GET /license/archive`: the annotated copy (加注件) stamped with the reason of use, base64.
 pub(crate) async fn archive(State(sim): State<Arc<Sim>>, RawQuery(query): RawQuery) -> Response {
     let params = query_params(query.as_deref());
     let answer = answer_for(&sim, &params);
-    let checked = check_caller(&answer, &params)
-        .and_then(|()| archive_request(&answer, &params))
-        .and_then(|use_cause| Ok((use_cause, grant_of(&answer, &params)?)));
+    let checked = check_caller(&sim, &params)
+        .and_then(|()| archive_request(&params))
+        .and_then(|use_cause| Ok((use_cause, grant_of(&sim, &params)?)));
     let (use_cause, grant) = match checked {
         Ok(checked) => checked,
-        Err(refusal) => return refusal,
+        Err(refused) => return answer.refuse(refused),
     };
     if grant.license.license_status.eq_ignore_ascii_case(ABOLISHED) {
         return answer.failure(LICENSE_ABOLISHED, "该证照已注销，不能出具加注件");
@@ -259,13 +272,13 @@ pub(crate) async fn archive(State(sim): State<Arc<Sim>>, RawQuery(query): RawQue
 }
 
 /// The `use_cause` of an archive call whose parameters are complete and whose file type the sandbox serves.
-fn archive_request(answer: &Answer<'_>, params: &HashMap<String, String>) -> Result<String, Response> {
-    let file_type = required(answer, params, "file_type")?;
+fn archive_request(params: &HashMap<String, String>) -> Result<String, Refusal> {
+    let file_type = required(params, "file_type")?;
     if !file_type.eq_ignore_ascii_case("pdf") {
         let why = format!("file_type 应为 pdf 或 ofd；沙箱只提供 PDF 加注件，没有 OFD（收到 {file_type}）");
-        return Err(answer.failure(PARAM_INVALID, why));
+        return Err(refusal(PARAM_INVALID, why));
     }
-    Ok(required(answer, params, "use_cause")?.to_owned())
+    Ok(required(params, "use_cause")?.to_owned())
 }
 
 /// Makes the annotated copy of a license in its sample file's kind; slow, so it runs off the async threads.

@@ -5,7 +5,6 @@
 //! routes issue codes, inject faults and show what arrived. The client under test shares the wire
 //! types of `yueshang_core::wire`, so the two cannot drift apart silently.
 
-#[path = "/tmp/gwsim/documents_stub.rs"]
 pub mod documents;
 pub mod samples;
 

@@ -39,10 +39,7 @@ pub fn sandbox_settings(base_url: &Url) -> Settings {
             hall_name: "天河区政务服务中心".to_owned(),
             counter: "A03".to_owned(),
         },
-        service_items: samples::service_items()
-            .into_iter()
-            .map(|(code, name)| ServiceItem { code, name })
-            .collect(),
+        service_items: samples::service_items().into_iter().map(|(code, name)| ServiceItem { code, name }).collect(),
         contract: Contract::default(),
         tuning: Tuning::default(),
     }

@@ -68,10 +68,11 @@ pub(crate) struct Grant {
     expired: bool,
 }
 
-pub(crate) enum GrantCheck {
+/// Why a license auth code reads nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GrantLapse {
     Unknown,
     Expired,
-    Valid(Grant),
 }
 
 struct YsmCode {
@@ -169,7 +170,8 @@ impl Sim {
     }
 
     pub(crate) fn issue_code(&self, uscc: &str, valid_for: Option<Duration>) -> Result<IssuedCode, SimError> {
-        let enterprise = samples::find(uscc.trim()).ok_or_else(|| SimError::UnknownEnterprise(uscc.trim().to_owned()))?;
+        let enterprise =
+            samples::find(uscc.trim()).ok_or_else(|| SimError::UnknownEnterprise(uscc.trim().to_owned()))?;
         let now = self.now();
         let expires_at = now + chrono_duration(valid_for.unwrap_or(CODE_LIFETIME));
         let code = fresh_code(32);
@@ -204,12 +206,12 @@ impl Sim {
         code
     }
 
-    pub(crate) fn grant_for(&self, auth_code: &str) -> GrantCheck {
+    pub(crate) fn grant_for(&self, auth_code: &str) -> Result<Grant, GrantLapse> {
         let now = self.now();
         match self.ledger().grants.get(auth_code) {
-            None => GrantCheck::Unknown,
-            Some(g) if g.expired || now >= g.expires_at => GrantCheck::Expired,
-            Some(g) => GrantCheck::Valid(g.clone()),
+            None => Err(GrantLapse::Unknown),
+            Some(g) if g.expired || now >= g.expires_at => Err(GrantLapse::Expired),
+            Some(g) => Ok(g.clone()),
         }
     }
 

@@ -107,7 +107,9 @@ fn authorize(sim: &Sim, request: &Code2AuthRequest, enterprise: SampleEnterprise
     };
     let (licenses, auth_codes) = consented
         .into_iter()
-        .map(|sample| (summary_of(&sample.license), sim.grant(sample.license, sample.file, &request.hall.name, expires_at)))
+        .map(|sample| {
+            (summary_of(&sample.license), sim.grant(sample.license, sample.file, &request.hall.name, expires_at))
+        })
         .unzip();
     Code2AuthData {
         enterprise: EnterpriseRef {

@@ -59,16 +59,16 @@ struct Call {
 
 impl Call {
     fn post(path: &str, body: &Value) -> Self {
-        Call { method: Method::POST, path: path.to_owned(), query: Vec::new(), body: Some(body.to_string().into_bytes()) }
+        Call {
+            method: Method::POST,
+            path: path.to_owned(),
+            query: Vec::new(),
+            body: Some(body.to_string().into_bytes()),
+        }
     }
 
     fn get(path: &str, query: &[(&str, &str)]) -> Self {
         Call { method: Method::GET, path: path.to_owned(), query: pairs(query), body: None }
-    }
-
-    fn with_query(mut self, query: &[(&str, &str)]) -> Self {
-        self.query.extend(pairs(query));
-        self
     }
 }
 
@@ -209,7 +209,8 @@ async fn reply_of(response: reqwest::Response) -> Reply {
     Reply { status, headers, body }
 }
 
-/// The status, and every field of `expected` found with the same value in the body (a subset match).
+/// The status, and every field of `expected` found with the same value in the body (a subset match;
+/// arrays match element by element and must have the same length).
 fn check(reply: &Reply, status: u16, expected: Value) {
     let body = String::from_utf8_lossy(&reply.body);
     assert_eq!(reply.status, status, "status of {body}");
@@ -224,6 +225,11 @@ fn contains(actual: &Value, expected: &Value, at: &str) -> Result<(), String> {
             let got = actual.get(key).ok_or_else(|| format!("{at}.{key} is missing"))?;
             contains(got, want, &format!("{at}.{key}"))
         }),
+        (Value::Array(actual), Value::Array(expected)) if actual.len() == expected.len() => actual
+            .iter()
+            .zip(expected)
+            .enumerate()
+            .try_for_each(|(i, (got, want))| contains(got, want, &format!("{at}[{i}]"))),
         _ if actual == expected => Ok(()),
         _ => Err(format!("{at} is {actual}, expected {expected}")),
     }
@@ -349,7 +355,13 @@ async fn the_gateway_rejects_as_the_tif_gateway_does() {
         ("181 s slow", &login, Signing { skew_secs: -181, ..plain() }, 500, failed.clone()),
         ("179 s fast", &login, Signing { skew_secs: 179, ..plain() }, 200, accepted.clone()),
         ("179 s slow", &login, Signing { skew_secs: -179, ..plain() }, 200, accepted.clone()),
-        ("a nonce's first use", &login, Signing { nonce: Some("replayed-nonce-000001"), ..plain() }, 200, accepted.clone()),
+        (
+            "a nonce's first use",
+            &login,
+            Signing { nonce: Some("replayed-nonce-000001"), ..plain() },
+            200,
+            accepted.clone(),
+        ),
         ("the same nonce again", &login, Signing { nonce: Some("replayed-nonce-000001"), ..plain() }, 500, failed),
         ("a body at the limit", &at_limit, plain(), 200, accepted),
         ("a body over the limit", &oversized, plain(), 413, json!({"code": 400013, "msg": "请求包体超过限制"})),
@@ -443,7 +455,7 @@ async fn a_code_is_exchanged_once_for_what_the_enterprise_consented_to() {
         ("the code survives a wrong item", exchange_body(&kept, &item), 0),
         ("an empty operator account", no_operator, 40010),
         ("no hall", no_hall, 40010),
-        ("not even JSON", json!("ysm_code=abc"), 40010),
+        ("not an object", json!("ysm_code=abc"), 40010),
     ];
     for (name, body, errcode) in cases {
         let reply = sb.call(&Call::post(&yst_path("code2auth"), &body)).await;
@@ -493,7 +505,8 @@ async fn a_handling_record_is_kept_once_per_biz_num() {
     }
 
     let records = sb.sim(Method::GET, "/sim/records", None).await.json();
-    let bizs: Vec<&str> = records.as_array().unwrap().iter().map(|r| r["request"]["biz_num"].as_str().unwrap()).collect();
+    let bizs: Vec<&str> =
+        records.as_array().unwrap().iter().map(|r| r["request"]["biz_num"].as_str().unwrap()).collect();
     assert_eq!(bizs, ["440106001-A03-20261128-0001", "440106001-A03-20261128-0002"]);
     assert_eq!(records[0]["received_at"], json!("2026-11-28T10:00:00+08:00"));
     assert_eq!(records[0]["record_id"], data_of(&first)["record_id"]);
@@ -546,20 +559,13 @@ async fn login_gives_a_day_long_token_and_calls_need_their_identifiers() {
     check(&sb.get_license(&token, &auth_code).await, 200, json!({"errors": [{"code": "INVALID_ACCESS_TOKEN"}]}));
     let fresh = sb.login().await;
     check(&sb.get_license(&fresh, &auth_code).await, 200, json!({"ack_code": "SUCCESS"}));
-    check(&sb.sim(Method::POST, "/sim/tokens/expire", None).await.status.into(), 204);
+    assert_eq!(sb.sim(Method::POST, "/sim/tokens/expire", None).await.status, 204);
     check(&sb.get_license(&fresh, &auth_code).await, 200, json!({"errors": [{"code": "INVALID_ACCESS_TOKEN"}]}));
 
     let daily = sb.login().await;
     sb.clock.advance_secs(86_400);
     check(&sb.get_license(&daily, "whatever").await, 200, json!({"errors": [{"code": "INVALID_ACCESS_TOKEN"}]}));
     sb.gateway.shutdown().await;
-}
-
-/// Lets a bare status be checked with the same helper as a JSON answer.
-impl From<u16> for Reply {
-    fn from(status: u16) -> Self {
-        Reply { status, headers: HeaderMap::new(), body: b"{}".to_vec() }
-    }
 }
 
 #[tokio::test]
@@ -580,12 +586,19 @@ async fn licenses_and_annotated_copies_are_served_while_the_authorization_lives(
     assert!(data_of(&license)["data_fields"].is_string(), "data_fields is a JSON string");
 
     let copy = sb.archive(&token, &codes[0], "pdf").await;
-    check(&copy, 200, json!({"ack_code": "SUCCESS", "data": {"file_name": format!("{}_{}.pdf", first.name, first.id_code)}}));
+    check(
+        &copy,
+        200,
+        json!({"ack_code": "SUCCESS", "data": {"file_name": format!("{}_{}.pdf", first.name, first.id_code)}}),
+    );
     let pdf = BASE64.decode(data_of(&copy)["file_data"].as_str().unwrap()).unwrap();
     assert!(pdf.starts_with(b"%PDF"), "an annotated copy is a PDF");
     assert!(pdf.windows(5).any(|w| w == b"%%EOF"), "a complete PDF");
     let again = sb.archive(&token, &codes[0], "PDF").await;
     assert_eq!(data_of(&again)["file_data"], data_of(&copy)["file_data"], "the same copy, from the cache");
+    let other_cause = [("auth_code", codes[0].as_str()), ("file_type", "pdf"), ("use_cause", "公共场所卫生许可")];
+    let other = sb.call(&sb.license_call(&token, Method::GET, "/license/archive", &other_cause)).await;
+    assert_ne!(data_of(&other)["file_data"], data_of(&copy)["file_data"], "each reason of use is stamped");
 
     let archive = |query: &[(&str, &str)]| sb.license_call(&token, Method::GET, "/license/archive", query);
     let auth = codes[0].as_str();
@@ -618,7 +631,11 @@ async fn licenses_and_annotated_copies_are_served_while_the_authorization_lives(
     assert!(data_of(&jpeg)["file_name"].as_str().unwrap().ends_with(".jpg"));
     assert!(BASE64.decode(data_of(&jpeg)["file_data"].as_str().unwrap()).unwrap().starts_with(&[0xFF, 0xD8]));
 
-    check(&sb.get_license(&token, "no-such-auth-code").await, 200, json!({"errors": [{"code": "AUTH_CODE_NOT_FOUND"}]}));
+    check(
+        &sb.get_license(&token, "no-such-auth-code").await,
+        200,
+        json!({"errors": [{"code": "AUTH_CODE_NOT_FOUND"}]}),
+    );
     sb.clock.advance_secs(30 * 60);
     check(&sb.get_license(&token, &codes[1]).await, 200, json!({"errors": [{"code": "AUTH_CODE_EXPIRED"}]}));
     check(&sb.archive(&token, &codes[0], "pdf").await, 200, json!({"errors": [{"code": "AUTH_CODE_EXPIRED"}]}));
@@ -655,7 +672,8 @@ async fn license_auth_pages_through_a_holders_licenses() {
         call.query = sb.caller(&token);
         call
     };
-    let codes_of = |reply: &Reply| -> Vec<String> { serde_json::from_value(reply.json()["auth_codes"].clone()).unwrap() };
+    let codes_of =
+        |reply: &Reply| -> Vec<String> { serde_json::from_value(reply.json()["auth_codes"].clone()).unwrap() };
     let codes_in_order = |reply: &Reply| -> Vec<String> {
         data_of(reply).as_array().unwrap().iter().map(|l| l["license_code"].as_str().unwrap().to_owned()).collect()
     };
@@ -712,11 +730,12 @@ async fn each_fault_does_what_it_says_and_its_count_is_spent() {
     let token = sb.login().await;
     let auth_code = sb.authorized(&normal()).await.remove(0);
     let login = login_call(&good_login());
-    let archive = sb.license_call(&token, Method::GET, "/license/archive", &[
-        ("auth_code", &auth_code),
-        ("file_type", "pdf"),
-        ("use_cause", "食品经营许可（新办）"),
-    ]);
+    let archive = sb.license_call(
+        &token,
+        Method::GET,
+        "/license/archive",
+        &[("auth_code", &auth_code), ("file_type", "pdf"), ("use_cause", "食品经营许可（新办）")],
+    );
     let normal_login_len = sb.call(&login).await.body.len();
 
     let cases: Vec<(&str, &Call, Effect)> = vec![
@@ -834,7 +853,7 @@ async fn faults_keep_to_their_route_and_count() {
 async fn the_sim_routes_steer_the_sandbox_over_http() {
     let sb = Sandbox::start().await;
     let listed = sb.sim(Method::GET, "/sim/enterprises", None).await;
-    check(&listed, 200, json!([]));
+    assert_eq!(listed.status, 200);
     let listed = listed.json();
     let samples = samples::enterprises();
     assert_eq!(listed.as_array().unwrap().len(), samples.len());
@@ -890,7 +909,7 @@ async fn sandbox_settings_point_a_counter_at_this_sandbox() {
     let login = format!("{}/security/login", settings.gateway.license_base.as_str().trim_end_matches('/'));
     let path = reqwest::Url::parse(&login).unwrap().path().to_owned();
     check(&sb.call(&Call::post(&path, &good_login())).await, 200, json!({"ack_code": "SUCCESS"}));
-    let with_query = Call::get(&format!("{LICENSE_PREFIX}/license/get_license"), &[]).with_query(&[("x", "y")]);
-    check(&sb.call(&with_query).await, 200, json!({"errors": [{"code": "PARAM_INVALID"}]}));
+    let bare = Call::get(&format!("{LICENSE_PREFIX}/license/get_license"), &[("auth_code", "x")]);
+    check(&sb.call(&bare).await, 200, json!({"errors": [{"code": "PARAM_INVALID"}]}));
     sb.gateway.shutdown().await;
 }

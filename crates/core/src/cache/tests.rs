@@ -14,7 +14,11 @@ fn counter() -> Counter {
 }
 
 fn enterprise() -> Enterprise {
-    Enterprise { name: "广州穗禾餐饮管理有限公司".into(), uscc: Uscc::parse("91440300708461136T").unwrap(), legal_rep_name: "李*".into() }
+    Enterprise {
+        name: "广州穗禾餐饮管理有限公司".into(),
+        uscc: Uscc::parse("91440300708461136T").unwrap(),
+        legal_rep_name: "李*".into(),
+    }
 }
 
 fn summary(code: &str) -> LicenseSummary {
@@ -34,7 +38,10 @@ fn authorization(codes: &[&str]) -> Authorization {
     Authorization {
         auth_id: "AUTH-1".into(),
         expires_at: at("2026-11-28T10:30:00+08:00"),
-        licenses: codes.iter().map(|c| AuthorizedLicense { summary: summary(c), auth_code: format!("ac-{c}") }).collect(),
+        licenses: codes
+            .iter()
+            .map(|c| AuthorizedLicense { summary: summary(c), auth_code: format!("ac-{c}") })
+            .collect(),
     }
 }
 
@@ -42,7 +49,9 @@ fn seeded(codes: &[&str]) -> Cache {
     let cache = Cache::open_in_memory().unwrap();
     let item = ServiceItem::new("ITEM1", "食品经营许可（新办）").unwrap();
     let biz = BizNum::from_existing("YS-1");
-    cache.store_authorization(&enterprise(), &authorization(codes), &item, &biz, at("2026-11-28T10:00:00+08:00")).unwrap();
+    cache
+        .store_authorization(&enterprise(), &authorization(codes), &item, &biz, at("2026-11-28T10:00:00+08:00"))
+        .unwrap();
     cache
 }
 
@@ -129,7 +138,9 @@ fn the_audit_trail_is_append_only() {
     let mut event = AuditEvent::failed(AuditKind::Exchange, ErrorCode::CodeExpired);
     event.biz_num = Some("YS-1".into());
     let id = cache.append_audit(&ctx, &event, at("2026-11-28T10:00:00+08:00")).unwrap();
-    cache.append_audit(&ctx, &AuditEvent::new(AuditKind::ScanDone, Outcome::Info), at("2026-11-28T10:00:01+08:00")).unwrap();
+    cache
+        .append_audit(&ctx, &AuditEvent::new(AuditKind::ScanDone, Outcome::Info), at("2026-11-28T10:00:01+08:00"))
+        .unwrap();
     let events = cache.audit_events().unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].id, id);

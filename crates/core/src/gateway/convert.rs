@@ -74,11 +74,8 @@ pub(crate) fn license(w: &WireLicense) -> Result<License> {
 pub(crate) fn exchange(data: &Code2AuthData) -> Result<(Enterprise, Authorization)> {
     let uscc = Uscc::parse(&data.enterprise.uscc)
         .map_err(|_| Error::bad_response(format!("enterprise uscc {:?} is not a valid USCC", data.enterprise.uscc)))?;
-    let enterprise = Enterprise {
-        name: data.enterprise.name.clone(),
-        uscc,
-        legal_rep_name: data.enterprise.legal_rep_name.clone(),
-    };
+    let enterprise =
+        Enterprise { name: data.enterprise.name.clone(), uscc, legal_rep_name: data.enterprise.legal_rep_name.clone() };
     let expires_at = DateTime::parse_from_rfc3339(&data.auth_expires_at)
         .map_err(|e| Error::bad_response(format!("auth_expires_at {:?}: {e}", data.auth_expires_at)))?;
     if data.licenses.len() != data.auth_codes.len() {

@@ -8,9 +8,7 @@ mod skew;
 use crate::clock::{Clock, NonceSource};
 use crate::config::{GatewaySettings, Settings, Tuning};
 use crate::contract::Contract;
-use crate::domain::{
-    Authorization, BizNum, Counter, Enterprise, EnterpriseCode, License, Operator, ServiceItem, Uscc,
-};
+use crate::domain::{Authorization, BizNum, Counter, Enterprise, EnterpriseCode, License, Operator, ServiceItem, Uscc};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
 use crate::signing::{self, Signer};
@@ -276,8 +274,9 @@ impl GatewayClient {
                 ..el::LicenseOperator::default()
             },
         };
-        let answer: LicenseAnswer<Vec<el::WireLicense>> =
-            self.license_call(Route::LicenseAuth, &self.contract.license_auth_path, &[], Some(json_body(&body)?)).await?;
+        let answer: LicenseAnswer<Vec<el::WireLicense>> = self
+            .license_call(Route::LicenseAuth, &self.contract.license_auth_path, &[], Some(json_body(&body)?))
+            .await?;
         if answer.auth_codes.len() != answer.data.len() {
             return Err(Error::bad_response(format!(
                 "license_auth: {} licenses but {} auth_codes",
@@ -300,7 +299,12 @@ impl GatewayClient {
         let envelope: YstEnvelope<T> = parse_json(route, &bytes)?;
         if envelope.errcode != 0 {
             let code = self.contract.errcodes.meaning(envelope.errcode);
-            return Err(Error::new(code).detail(format!("{}: errcode {} {}", route.name(), envelope.errcode, envelope.errmsg)));
+            return Err(Error::new(code).detail(format!(
+                "{}: errcode {} {}",
+                route.name(),
+                envelope.errcode,
+                envelope.errmsg
+            )));
         }
         envelope.data.ok_or_else(|| Error::bad_response(format!("{}: success without data", route.name())))
     }
@@ -480,11 +484,14 @@ impl GatewayClient {
                 error: Error::new(ErrorCode::RateLimited).detail(detail),
                 failure: Failure::RateLimited(retry_after),
             },
-            (504, _) => Attempt { error: Error::new(ErrorCode::GatewayTimeout).detail(detail), failure: Failure::Timeout },
-            (404, _) => final_error(Error::with_fact(ErrorCode::GatewayUnavailable, "网关地址不存在（HTTP 404）。")),
-            (500..=599, _) => {
-                Attempt { error: Error::new(ErrorCode::GatewayUnavailable).detail(detail), failure: Failure::Unavailable }
+            (504, _) => {
+                Attempt { error: Error::new(ErrorCode::GatewayTimeout).detail(detail), failure: Failure::Timeout }
             }
+            (404, _) => final_error(Error::with_fact(ErrorCode::GatewayUnavailable, "网关地址不存在（HTTP 404）。")),
+            (500..=599, _) => Attempt {
+                error: Error::new(ErrorCode::GatewayUnavailable).detail(detail),
+                failure: Failure::Unavailable,
+            },
             _ => final_error(Error::bad_response(String::new())),
         }
     }
@@ -593,9 +600,7 @@ fn license_data<T>(
     if !request_id.is_empty() && !envelope.correlation_id.is_empty() && envelope.correlation_id != request_id {
         return Err(Error::bad_response(format!("{}: answer belongs to another request", route.name())).into());
     }
-    let data = envelope
-        .data
-        .ok_or_else(|| Error::bad_response(format!("{}: success without data", route.name())))?;
+    let data = envelope.data.ok_or_else(|| Error::bad_response(format!("{}: success without data", route.name())))?;
     Ok(LicenseAnswer { data, auth_codes: envelope.auth_codes.unwrap_or_default(), total_count: envelope.total_count })
 }
 
@@ -620,10 +625,17 @@ fn transport_failure(route: Route, err: &reqwest::Error) -> Attempt {
 
 /// Reads a body up to `limit` bytes, refusing early on a larger `Content-Length` and stopping
 /// as soon as the stream passes the limit, so an oversized answer is never held in memory.
-async fn read_limited(route: Route, mut response: reqwest::Response, limit: usize) -> std::result::Result<Vec<u8>, Attempt> {
+async fn read_limited(
+    route: Route,
+    mut response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, Attempt> {
     let too_large = || Attempt {
-        error: Error::with_fact(ErrorCode::BodyTooLarge, format!("网关返回的数据超过 {} MiB 上限。", limit / (1024 * 1024)))
-            .detail(format!("{}: response over {limit} bytes", route.name())),
+        error: Error::with_fact(
+            ErrorCode::BodyTooLarge,
+            format!("网关返回的数据超过 {} MiB 上限。", limit / (1024 * 1024)),
+        )
+        .detail(format!("{}: response over {limit} bytes", route.name())),
         failure: Failure::Final,
     };
     if response.content_length().is_some_and(|n| n as usize > limit) {
@@ -646,7 +658,10 @@ mod tests {
     #[test]
     fn contract_paths_join_onto_base_paths() {
         let base = Url::parse("https://gw.example/ebus/yst_counter").unwrap();
-        assert_eq!(join(&base, "/ysm/code2auth").unwrap().as_str(), "https://gw.example/ebus/yst_counter/ysm/code2auth");
+        assert_eq!(
+            join(&base, "/ysm/code2auth").unwrap().as_str(),
+            "https://gw.example/ebus/yst_counter/ysm/code2auth"
+        );
         let base = Url::parse("http://127.0.0.1:9/ebus/dzzz_convergence-service/").unwrap();
         assert_eq!(
             join(&base, "license/archive").unwrap().as_str(),

@@ -152,10 +152,9 @@ async fn get_license_error(gw: &ScriptedGateway) -> Error {
 #[tokio::test]
 async fn business_failures_map_to_their_codes_and_are_not_retried() {
     let gw = gateway().await;
-    for (fixture, code) in [
-        ("code2auth_used.json", ErrorCode::CodeUsed),
-        ("code2auth_item_not_allowed.json", ErrorCode::ItemNotAllowed),
-    ] {
+    for (fixture, code) in
+        [("code2auth_used.json", ErrorCode::CodeUsed), ("code2auth_item_not_allowed.json", ErrorCode::ItemNotAllowed)]
+    {
         gw.on("ysm/code2auth", vec![Reply::fixture(fixture)]);
         let before = gw.seen_on("ysm/code2auth").len();
         assert_eq!(exchange(&gw).await.unwrap_err().code, code, "{fixture}");
@@ -235,10 +234,7 @@ async fn gateway_statuses_map_to_codes_and_reads_retry_within_bounds() {
 
     let gw = gateway().await;
     gw.on("security/login", vec![Reply::fixture("login_ok.json")]);
-    gw.on(
-        "license/get_license",
-        vec![Reply::status(429, "gateway_rate_limited.json").header("retry-after", "120")],
-    );
+    gw.on("license/get_license", vec![Reply::status(429, "gateway_rate_limited.json").header("retry-after", "120")]);
     assert_eq!(get_license_error(&gw).await.code, ErrorCode::RateLimited);
     assert_eq!(gw.seen_on("license/get_license").len(), 1, "a long Retry-After is not waited for");
 
@@ -254,7 +250,13 @@ async fn gateway_statuses_map_to_codes_and_reads_retry_within_bounds() {
         (Reply::raw(413, r#"{"code":400013,"msg":"请求包体超过限制"}"#), ErrorCode::BodyTooLarge),
         (Reply::raw(200, "<html>proxy error</html>"), ErrorCode::BadResponse),
         (Reply::raw(200, r#"{"errcode":0,"errmsg":"ok"}"#), ErrorCode::BadResponse),
-        (Reply::raw(200, r#"{"errcode":0,"errmsg":"ok","data":{"enterprise":{"name":"x","uscc":"123"},"auth_id":"a","auth_expires_at":"2026-11-28T10:30:00+08:00"}}"#), ErrorCode::BadResponse),
+        (
+            Reply::raw(
+                200,
+                r#"{"errcode":0,"errmsg":"ok","data":{"enterprise":{"name":"x","uscc":"123"},"auth_id":"a","auth_expires_at":"2026-11-28T10:30:00+08:00"}}"#,
+            ),
+            ErrorCode::BadResponse,
+        ),
     ] {
         let gw = gateway().await;
         gw.on("ysm/code2auth", vec![reply]);

@@ -46,7 +46,8 @@ fn uscc_with(consent: Consent, pick: impl Fn(&samples::SampleEnterprise) -> bool
 
 fn normal_uscc() -> String {
     uscc_with(Consent::Granted, |e| {
-        e.licenses.len() <= 4 && e.licenses.iter().all(|l| l.license.license_status == "ISSUED" && l.file == FileKind::Pdf)
+        e.licenses.len() <= 4
+            && e.licenses.iter().all(|l| l.license.license_status == "ISSUED" && l.file == FileKind::Pdf)
     })
 }
 
@@ -109,7 +110,10 @@ async fn every_sample_enterprise_scans_as_its_note_says() {
             assert_eq!(got.summary.license_code, w.license_code);
             let expected = if w.license_status == "ABOLISHED" {
                 LicenseStatus::Revoked
-            } else if yueshang_core::domain::license::parse_license_date(&w.expiry_date).unwrap().is_some_and(|d| d < today) {
+            } else if yueshang_core::domain::license::parse_license_date(&w.expiry_date)
+                .unwrap()
+                .is_some_and(|d| d < today)
+            {
                 LicenseStatus::Expired
             } else {
                 LicenseStatus::Valid
@@ -124,7 +128,8 @@ async fn every_sample_enterprise_scans_as_its_note_says() {
     }
     s.assert_no_partial_license();
     let cached = s.station.cached_licenses().unwrap();
-    let expected: usize = samples::enterprises().iter().filter(|e| e.consent == Consent::Granted).map(|e| e.licenses.len()).sum();
+    let expected: usize =
+        samples::enterprises().iter().filter(|e| e.consent == Consent::Granted).map(|e| e.licenses.len()).sum();
     assert_eq!(cached.len(), expected);
     for c in cached.iter().filter(|c| c.file.is_some()) {
         let bytes = s.station.cache().file_content(&c.auth_id, &c.license_code).unwrap().unwrap();
@@ -147,8 +152,10 @@ async fn events_stream_in_order_and_the_audit_trail_has_every_step() {
     let files = events.iter().filter(|e| matches!(e, ScanEvent::FileArrived { .. })).count();
     assert_eq!((arrived, files), (n, n));
     for position in 0..n {
-        let arrived_at = events.iter().position(|e| matches!(e, ScanEvent::LicenseArrived { position: p, .. } if *p == position));
-        let file_at = events.iter().position(|e| matches!(e, ScanEvent::FileArrived { position: p, .. } if *p == position));
+        let arrived_at =
+            events.iter().position(|e| matches!(e, ScanEvent::LicenseArrived { position: p, .. } if *p == position));
+        let file_at =
+            events.iter().position(|e| matches!(e, ScanEvent::FileArrived { position: p, .. } if *p == position));
         assert!(arrived_at < file_at, "license {position} arrives before its file");
     }
     let kinds: Vec<String> = s.audit_codes().into_iter().map(|(k, _)| k).collect();
@@ -169,7 +176,10 @@ async fn code_failures_are_told_apart_and_audited() {
     assert_eq!(s.scan_error("not a 粤商码").await, ErrorCode::CodeInvalid);
     assert_eq!(s.requests("code2auth"), 0, "a bad scan never reaches the network");
 
-    assert_eq!(s.scan_error("https://yueshangma.sandbox.invalid/ysm/NoSuchCode_0123456789abcdef").await, ErrorCode::CodeUnknown);
+    assert_eq!(
+        s.scan_error("https://yueshangma.sandbox.invalid/ysm/NoSuchCode_0123456789abcdef").await,
+        ErrorCode::CodeUnknown
+    );
 
     let expired = s.sim.control().issue_code(&normal, Some(Duration::ZERO)).unwrap().payload;
     assert_eq!(s.scan_error(&expired).await, ErrorCode::CodeExpired);
@@ -299,7 +309,11 @@ fn assert_all_licenses_failed(s: &Setup, result: Result<ScanOutcome, Error>, cod
         assert!(l.file.is_none());
     }
     assert!(s.station.cached_licenses().unwrap().is_empty());
-    let failures = s.audit_codes().into_iter().filter(|(k, c)| k == "license_fetch" && c.as_deref() == Some(code.as_str())).count();
+    let failures = s
+        .audit_codes()
+        .into_iter()
+        .filter(|(k, c)| k == "license_fetch" && c.as_deref() == Some(code.as_str()))
+        .count();
     assert_eq!(failures, outcome.licenses.len());
 }
 
@@ -373,10 +387,14 @@ async fn latency_slows_but_does_not_break_a_scan() {
 async fn expired_authorizations_revoked_licenses_and_expired_tokens() {
     let s = setup().await;
     let client = s.station.gateway();
-    let revoked_uscc = uscc_with(Consent::Granted, |e| e.licenses.iter().any(|l| l.license.license_status == "ABOLISHED"));
+    let revoked_uscc =
+        uscc_with(Consent::Granted, |e| e.licenses.iter().any(|l| l.license.license_status == "ABOLISHED"));
     let outcome = s.scan(&s.code(&revoked_uscc)).await.unwrap();
-    assert!(outcome.licenses.iter().any(|l| l.status == LicenseStatus::Revoked && l.file.is_none() && l.error.is_none()));
-    let revoked_code = outcome.licenses.iter().find(|l| l.status == LicenseStatus::Revoked).unwrap().summary.license_code.clone();
+    assert!(
+        outcome.licenses.iter().any(|l| l.status == LicenseStatus::Revoked && l.file.is_none() && l.error.is_none())
+    );
+    let revoked_code =
+        outcome.licenses.iter().find(|l| l.status == LicenseStatus::Revoked).unwrap().summary.license_code.clone();
     let auth_code = s.station.cache().auth_code(&outcome.auth_id, &revoked_code).unwrap().unwrap();
     assert_eq!(client.archive(&auth_code, "测试").await.unwrap_err().code, ErrorCode::LicenseRevoked);
 

@@ -141,19 +141,14 @@ request_timeout_ms = 2000
 }
 
 fn answer(state: &Mutex<Script>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let query: HashMap<String, String> = uri
-        .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
+    let query: HashMap<String, String> =
+        uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     let mut script = state.lock().unwrap();
     script.seen.push(Seen {
         method: method.to_string(),
         path: uri.path().to_owned(),
         query: query.clone(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect(),
+        headers: headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect(),
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
     });
     let date = script.date.clone();
