@@ -85,9 +85,10 @@ async fn serve(addr: SocketAddr, latency_ms: u64, faults: Vec<Fault>) -> ExitCod
     };
     let url = gateway.base_url().as_str().trim_end_matches('/').to_owned();
     // The first line is the contract with scripts and tests: they read the address from it.
-    println!("listening on {url}");
-    println!("sandbox gateway: sample enterprises at {url}/sim/enterprises; stop with Ctrl-C");
-    let _ = std::io::stdout().flush();
+    // Written without panicking: a script may close the pipe once it has read the address.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on {url}").and_then(|_| stdout.flush());
+    eprintln!("沙箱网关已启动：样例企业见 {url}/sim/enterprises，按 Ctrl-C 停止。");
     wait_for_stop().await;
     gateway.shutdown().await;
     ExitCode::SUCCESS
