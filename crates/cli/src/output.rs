@@ -26,9 +26,18 @@ impl<'a> ErrorDto<'a> {
     }
 }
 
+/// Prints a line on stdout without panicking when the reader has gone (`yueshang … | head -1`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 pub(crate) fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => say!("{text}"),
         Err(e) => eprintln!("cannot print JSON: {e}"),
     }
 }

@@ -1,6 +1,6 @@
 //! `yueshang scan` and `yueshang licenses`: the scan flow and the cache, from the command line.
 
-use crate::output::{self, EXIT_PARTIAL, ErrorDto};
+use crate::output::{self, EXIT_PARTIAL, ErrorDto, say};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -131,18 +131,22 @@ fn scan_dto(outcome: &ScanOutcome) -> ScanDto<'_> {
 fn print_event(event: &ScanEvent) {
     match event {
         ScanEvent::EnterpriseKnown { biz_num, enterprise, authorization } => {
-            println!("办件号  {biz_num}");
-            println!("企业    {}（{}） 法定代表人 {}", enterprise.name, enterprise.uscc, enterprise.legal_rep_name);
-            println!("授权    {} 张证照，授权至 {}", authorization.licenses.len(), authorization.expires_at);
+            say!("办件号  {biz_num}");
+            say!("企业    {}（{}） 法定代表人 {}", enterprise.name, enterprise.uscc, enterprise.legal_rep_name);
+            say!(
+                "授权    {} 张证照，授权至 {}",
+                authorization.licenses.len(),
+                authorization.expires_at.format("%Y-%m-%d %H:%M:%S")
+            );
         }
         ScanEvent::FileArrived { position, file, .. } => {
-            println!("  [{:>2}] 已取得 {}（{} 字节）", position + 1, file.file_name, file.size);
+            say!("  [{:>2}] 已取得 {}（{} 字节）", position + 1, file.file_name, file.size);
         }
         ScanEvent::LicenseFailed { position, license_code, error } => {
-            println!("  [{:>2}] 失败 {license_code}：[{}] {}", position + 1, error.code, error.message);
+            say!("  [{:>2}] 失败 {license_code}：[{}] {}", position + 1, error.code, error.message);
         }
         ScanEvent::Done { elapsed, fetched, failed } => {
-            println!("完成    {fetched} 张成功，{failed} 张失败，用时 {} ms", elapsed.as_millis());
+            say!("完成    {fetched} 张成功，{failed} 张失败，用时 {} ms", elapsed.as_millis());
         }
         ScanEvent::LicenseArrived { .. } | ScanEvent::Failed { .. } => {}
     }
@@ -152,7 +156,7 @@ fn print_outcome(outcome: &ScanOutcome) {
     for l in &outcome.licenses {
         let status = l.status.label();
         let expiry = l.summary.expiry_date.map(|d| d.to_string()).unwrap_or_else(|| "长期".to_owned());
-        println!("  {status:<4} {}  {}  有效期至 {expiry}", l.summary.name, l.summary.id_code);
+        say!("  {status:<4} {}  {}  有效期至 {expiry}", l.summary.name, l.summary.id_code);
     }
 }
 
@@ -222,7 +226,7 @@ pub(crate) fn licenses(args: LicensesArgs) -> ExitCode {
             .collect();
         output::print_json(&dtos);
     } else if listed.is_empty() {
-        println!("缓存中没有证照。");
+        say!("缓存中没有证照。");
     } else {
         for c in &listed {
             let file = c
@@ -230,7 +234,7 @@ pub(crate) fn licenses(args: LicensesArgs) -> ExitCode {
                 .as_ref()
                 .map(|f| format!("{}（{} 字节）", f.file_name, f.size))
                 .unwrap_or_else(|| "无文件".into());
-            println!(
+            say!(
                 "{}  {:<4} {}  {}  {}  {}",
                 c.fetched_at,
                 c.status_at_fetch.label(),

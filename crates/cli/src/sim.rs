@@ -1,6 +1,6 @@
 //! `yueshang sim`: run the sandbox gateway, list its sample enterprises, issue a fresh 粤商码.
 
-use crate::output;
+use crate::output::{self, say};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -151,7 +151,7 @@ async fn enterprises(sim: &Url, json: bool) -> Result<ExitCode, Error> {
         output::print_json(&list);
     } else {
         for e in &list {
-            println!("{}  {}  {}", e.uscc, e.name, e.note);
+            say!("{}  {}  {}", e.uscc, e.name, e.note);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -196,10 +196,10 @@ async fn issue_code(sim: &Url, uscc: &str, png: Option<PathBuf>, json: bool) -> 
     if json {
         output::print_json(&IssuedOut { payload: &issued.payload, expires_at: &issued.expires_at });
     } else {
-        println!("{}", issued.payload);
-        println!("有效至 {}", issued.expires_at);
+        say!("{}", issued.payload);
+        say!("有效至 {}", issued.expires_at);
         if let Some(path) = &png {
-            println!("二维码 {}", path.display());
+            say!("二维码 {}", path.display());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -25,7 +25,8 @@ impl Sim {
             .expect("start yueshang sim");
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).expect("first line");
-        let url = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {first:?}")).to_owned();
+        let url =
+            first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {first:?}")).to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         Sim { child, url }
     }
@@ -42,8 +43,9 @@ impl Drop for Sim {
 fn run_json(args: &[&str]) -> (i32, Value) {
     let out = Command::new(BIN).args(args).output().expect("run yueshang");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let json = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr)));
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("{args:?} printed no JSON ({e}): {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr))
+    });
     (out.status.code().unwrap_or(-1), json)
 }
 
@@ -117,7 +119,15 @@ fn qr_image_and_code_errors() {
     let uscc = list[0]["uscc"].as_str().unwrap();
     let png = data.path().join("code.png");
     let (code, issued) = run_json(&[
-        "sim", "issue-code", "--sim", &sim.url, "--enterprise", uscc, "--png", png.to_str().unwrap(), "--json",
+        "sim",
+        "issue-code",
+        "--sim",
+        &sim.url,
+        "--enterprise",
+        uscc,
+        "--png",
+        png.to_str().unwrap(),
+        "--json",
     ]);
     assert_eq!(code, 0);
     assert!(issued["expires_at"].as_str().unwrap().contains("+08:00"));
@@ -132,7 +142,8 @@ fn qr_image_and_code_errors() {
     let (code, out) = scan(&sim, "hello world", data.path());
     assert_eq!((code, out["error"]["code"].as_str()), (1, Some("CODE_INVALID")));
 
-    let (code, out) = run_json(&["sim", "issue-code", "--sim", &sim.url, "--enterprise", "91440300708461136T", "--json"]);
+    let (code, out) =
+        run_json(&["sim", "issue-code", "--sim", &sim.url, "--enterprise", "91440300708461136T", "--json"]);
     assert_eq!((code, out["error"]["code"].as_str()), (1, Some("CONFIG_INVALID")));
 
     let (code, out) = run_json(&["scan", payload, "--data-dir", data.path().to_str().unwrap(), "--json"]);
@@ -162,7 +173,15 @@ fn a_config_file_is_checked_and_named_problems_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "mode = \"gateway\"\n[gateway]\nenvironment = \"test\"\n").unwrap();
-    let (code, out) = run_json(&["scan", "abcdefghijklmnop", "--config", config.to_str().unwrap(), "--data-dir", dir.path().to_str().unwrap(), "--json"]);
+    let (code, out) = run_json(&[
+        "scan",
+        "abcdefghijklmnop",
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(code, 1);
     assert_eq!(out["error"]["code"], "CONFIG_INVALID");
     assert!(out["error"]["message"].as_str().unwrap().contains("gateway."), "{out}");

@@ -489,6 +489,13 @@ name = "食品经营许可（新办）"
     }
 
     #[test]
+    fn the_shipped_example_parses() {
+        let text = include_str!("../../../config.example.toml");
+        let settings = Config::parse(text).unwrap().into_settings(None).unwrap();
+        assert_eq!(settings.gateway.paasid, "yst_example");
+    }
+
+    #[test]
     fn http_is_allowed_only_to_loopback() {
         let local = GATEWAY_CONFIG.replace("https://gateway.test.invalid", "http://127.0.0.1:8080");
         assert!(Config::parse(&local).is_ok());

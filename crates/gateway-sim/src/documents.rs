@@ -216,6 +216,10 @@ const MUTED: (u8, u8, u8) = (110, 110, 110);
 const RULE: (u8, u8, u8) = (200, 190, 175);
 const BORDER: (u8, u8, u8) = (150, 40, 30);
 const SEAL_RED: (u8, u8, u8) = (214, 20, 30);
+/// The seal sits bottom right, clear of the issuer block on the left and the annotation box below.
+const SEAL_X: f32 = PAGE_W - 128.0;
+const SEAL_Y: f32 = 690.0;
+const SEAL_R: f32 = 50.0;
 
 /// The annotated copy (加注件) of a license: an A4 certificate page stamped with the reason of use.
 pub fn annotated_pdf(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>, DocumentError> {
@@ -234,7 +238,7 @@ pub fn annotated_pdf(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>
     pen.certificate_frame();
     let body_end = pen.title_and_fields(license);
     pen.issuer_block(license, body_end);
-    pen.seal(&license.issue_org_name, PAGE_W - 150.0, 690.0, 50.0);
+    pen.seal(&license.issue_org_name, SEAL_X, SEAL_Y, SEAL_R);
     pen.watermark(&watermark_text(stamp));
     pen.annotation_box(&annotation_text(stamp));
     surface.finish();
@@ -512,7 +516,7 @@ pub fn scanned_jpeg(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>,
         scan.text(66.0, y, 11.0, INK, &line);
         y += 20.0;
     }
-    scan.seal(&license.issue_org_name, PAGE_W - 150.0, 680.0, 50.0);
+    scan.seal(&license.issue_org_name, SEAL_X, SEAL_Y, SEAL_R);
     scan.stamp_line(&annotation_text(stamp));
     encode_jpeg(&scan.image)
 }

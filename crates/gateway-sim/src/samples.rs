@@ -1091,6 +1091,18 @@ mod tests {
     }
 
     #[test]
+    fn a_reissued_certificate_keeps_the_serial_and_bumps_the_version() {
+        let revoked = by_note("revoked");
+        let safety: Vec<&WireLicense> =
+            revoked.licenses.iter().map(|l| &l.license).filter(|l| l.name == "安全生产许可证").collect();
+        let parts = |l: &WireLicense| l.license_code.rsplit('.').skip(1).take(2).map(str::to_owned).collect::<Vec<_>>();
+        let (old, new) = (parts(safety[0]), parts(safety[1]));
+        assert_eq!((old[0].as_str(), new[0].as_str()), ("001", "002"));
+        assert_eq!(old[1], new[1], "same serial");
+        assert_eq!(safety[0].license_status, "ABOLISHED");
+    }
+
+    #[test]
     fn masked_names_keep_only_the_surname() {
         assert_eq!(mask_name("李卓"), "李*");
         assert_eq!(mask_name("陈志明"), "陈**");

@@ -4,3 +4,4 @@
 mod contract;
 mod sandbox;
 mod scripted;
+mod tidy;
