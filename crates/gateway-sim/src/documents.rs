@@ -83,18 +83,32 @@ impl CjkFont {
         units / self.units_per_em * size
     }
 
-    /// Breaks `text` into lines no wider than `max_width`; CJK text may break between any two
-    /// characters, but closing punctuation stays on the line it closes.
+    /// Breaks `text` into lines no wider than `max_width`. CJK text may break between any two
+    /// characters, but closing punctuation stays on the line it closes and a run of Latin letters
+    /// and digits (a date, a code) stays whole unless it alone is too wide.
     fn wrap(&self, text: &str, size: f32, max_width: f32) -> Vec<String> {
         const NO_LINE_START: &str = "，。；：、）」》！？,.;:)";
         let mut lines = vec![String::new()];
-        for c in text.chars() {
+        for unit in break_units(text) {
             let line = lines.last_mut().expect("never empty");
-            let candidate = format!("{line}{c}");
-            if !line.is_empty() && self.width(&candidate, size) > max_width && !NO_LINE_START.contains(c) {
-                lines.push(c.to_string());
+            let fits = self.width(&format!("{line}{unit}"), size) <= max_width;
+            let clings = unit.chars().all(|c| NO_LINE_START.contains(c));
+            if fits || line.is_empty() || clings {
+                line.push_str(unit);
+            } else if unit == " " {
+                // A space where the line breaks is not carried to the next line.
+                lines.push(String::new());
+            } else if self.width(unit, size) > max_width {
+                // Too long for any line: fall back to breaking it between characters.
+                for c in unit.chars() {
+                    let line = lines.last_mut().expect("never empty");
+                    if !line.is_empty() && self.width(&format!("{line}{c}"), size) > max_width {
+                        lines.push(String::new());
+                    }
+                    lines.last_mut().expect("never empty").push(c);
+                }
             } else {
-                *line = candidate;
+                lines.push(unit.to_owned());
             }
         }
         lines
@@ -104,6 +118,31 @@ impl CjkFont {
     fn px_scale(&self, em_px: f32) -> PxScale {
         PxScale::from(em_px * self.glyphs.height_unscaled() / self.units_per_em)
     }
+}
+
+/// The pieces a line may break between: each run of printable ASCII other than a space, and every
+/// other character on its own.
+fn break_units(text: &str) -> Vec<&str> {
+    let mut units = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let latin = c.is_ascii_graphic();
+        match (start, latin) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                units.push(&text[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+        if !latin {
+            units.push(&text[i..i + c.len_utf8()]);
+        }
+    }
+    if let Some(s) = start {
+        units.push(&text[s..]);
+    }
+    units
 }
 
 fn font() -> Result<&'static CjkFont, DocumentError> {
@@ -809,6 +848,15 @@ mod tests {
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| font.width(l, 10.5) <= 330.0 + 10.5));
         assert_eq!(lines.concat(), text);
+        let dated =
+            "加注件：本文件仅用于食品经营许可（新办）申请材料核验，广州市天河区政务服务中心于2026-11-28 10:02:03加注";
+        let lines = font.wrap(dated, 10.5, 400.0);
+        assert!(lines.iter().any(|l| l.contains("2026-11-28")), "{lines:?}");
+        assert_eq!(
+            font.wrap("1.2.156.3005.2.11100000000539079T011", 10.5, 60.0).concat(),
+            "1.2.156.3005.2.11100000000539079T011"
+        );
+        assert_eq!(break_units("于2026-11-28 10:02加注"), ["于", "2026-11-28", " ", "10:02", "加", "注"]);
     }
 
     /// Prints how long one annotated PDF and one scan take: the first call (font and paper

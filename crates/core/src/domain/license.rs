@@ -268,7 +268,8 @@ mod tests {
     #[test]
     fn face_fields_from_object_and_list() {
         let f = FaceFields::parse(r#"{"名称":"广州穗禾餐饮管理有限公司","注册资本":500,"备注":null}"#).unwrap();
-        assert_eq!(f.0[0], ("名称".to_owned(), "广州穗禾餐饮管理有限公司".to_owned()));
+        let names: Vec<&str> = f.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["名称", "注册资本", "备注"], "the issuer's order, not sorted");
         assert_eq!(f.get("注册资本"), Some("500"));
         assert_eq!(f.get("备注"), Some(""));
         let f = FaceFields::parse(r#"[{"name":"许可项目","value":"热食类食品制售"},{"key":"编号","value":"JY1"}]"#)
