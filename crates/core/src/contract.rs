@@ -3,6 +3,76 @@
 
 use crate::error::ErrorCode;
 use serde::Deserialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// A route of the gateway contract, named as logs, fault specs and the sandbox's statistics name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Route {
+    Code2Auth,
+    Submit,
+    Login,
+    LicenseAuth,
+    GetLicense,
+    Archive,
+}
+
+impl Route {
+    pub const ALL: [Route; 6] =
+        [Route::Code2Auth, Route::Submit, Route::Login, Route::LicenseAuth, Route::GetLicense, Route::Archive];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Code2Auth => "code2auth",
+            Route::Submit => "submit",
+            Route::Login => "login",
+            Route::LicenseAuth => "license_auth",
+            Route::GetLicense => "get_license",
+            Route::Archive => "archive",
+        }
+    }
+
+    /// 粤商通 routes live under `yst_base` (`/ebus/{paasid}`); the others under `license_base`.
+    pub fn is_yst(self) -> bool {
+        matches!(self, Route::Code2Auth | Route::Submit)
+    }
+
+    /// Whether sending it twice does no harm. The exchange consumes a one-time code; the
+    /// handling record is idempotent by biz_num but is not a read, so its caller decides.
+    pub fn idempotent(self) -> bool {
+        matches!(self, Route::Login | Route::LicenseAuth | Route::GetLicense | Route::Archive)
+    }
+
+    /// The route's path under its base, as this contract names it.
+    pub fn path(self, contract: &Contract) -> &str {
+        match self {
+            Route::Code2Auth => &contract.code2auth_path,
+            Route::Submit => &contract.submit_path,
+            Route::Login => &contract.login_path,
+            Route::LicenseAuth => &contract.license_auth_path,
+            Route::GetLicense => &contract.get_license_path,
+            Route::Archive => &contract.archive_path,
+        }
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Route {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Route::ALL.into_iter().find(|r| r.as_str() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = Route::ALL.iter().map(|r| r.as_str()).collect();
+            format!("unknown route \"{}\"; expected one of {}", s.trim(), names.join(", "))
+        })
+    }
+}
 
 /// Paths (relative to `yst_base` / `license_base`) and 粤商通 business codes.
 ///

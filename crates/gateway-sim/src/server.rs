@@ -128,7 +128,7 @@ fn router(sim: Arc<Sim>) -> Router {
     let mut app = control::routes();
     for route in Route::ALL {
         let gateway = from_fn_with_state((Arc::clone(&sim), route), gateway::tif_gateway);
-        app = app.route(&route.pattern(&contract), handler(route).layer(gateway));
+        app = app.route(&crate::route::pattern(route, &contract), handler(route).layer(gateway));
     }
     let limit = sim.environment.body_limit();
     app.fallback(|| async { gateway_error(StatusCode::NOT_FOUND, (400004, "服务不存在")) })

@@ -7,7 +7,7 @@ mod skew;
 
 use crate::clock::{Clock, NonceSource};
 use crate::config::{GatewaySettings, Settings, Tuning};
-use crate::contract::Contract;
+use crate::contract::{Contract, Route};
 use crate::domain::{Authorization, BizNum, Counter, Enterprise, EnterpriseCode, License, Operator, ServiceItem, Uscc};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Secret;
@@ -83,36 +83,6 @@ pub struct SubmitReceipt {
 pub struct HolderPage {
     pub licenses: Vec<(License, String)>,
     pub total_count: u64,
-}
-
-/// Which call this is, for logs, limits and the retry rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
-    Code2Auth,
-    Submit,
-    Login,
-    LicenseAuth,
-    GetLicense,
-    Archive,
-}
-
-impl Route {
-    fn name(self) -> &'static str {
-        match self {
-            Route::Code2Auth => "code2auth",
-            Route::Submit => "submit",
-            Route::Login => "login",
-            Route::LicenseAuth => "license_auth",
-            Route::GetLicense => "get_license",
-            Route::Archive => "archive",
-        }
-    }
-
-    /// Whether sending it twice does no harm. The exchange consumes a one-time code; the
-    /// handling record is idempotent by biz_num but is not a read, so the caller decides.
-    fn idempotent(self) -> bool {
-        matches!(self, Route::Login | Route::LicenseAuth | Route::GetLicense | Route::Archive)
-    }
 }
 
 /// A signed, size-limited call's answer body, or why it failed.
@@ -192,7 +162,8 @@ impl GatewayClient {
             operator: operator_ref(operator),
             terminal: yst::TerminalRef { device_id: counter.device_id() },
         };
-        let data: yst::Code2AuthData = self.yst_call(Route::Code2Auth, &self.contract.code2auth_path, &body).await?;
+        let data: yst::Code2AuthData =
+            self.yst_call(Route::Code2Auth, Route::Code2Auth.path(&self.contract), &body).await?;
         convert::exchange(&data)
     }
 
@@ -212,7 +183,7 @@ impl GatewayClient {
             status: record.status.to_owned(),
             submitted_at: record.submitted_at.to_rfc3339(),
         };
-        let data: yst::SubmitData = self.yst_call(Route::Submit, &self.contract.submit_path, &body).await?;
+        let data: yst::SubmitData = self.yst_call(Route::Submit, Route::Submit.path(&self.contract), &body).await?;
         Ok(SubmitReceipt { record_id: data.record_id, duplicate: data.duplicate })
     }
 
@@ -227,7 +198,7 @@ impl GatewayClient {
     pub async fn get_license(&self, auth_code: &str) -> Result<License> {
         let query = [("auth_code", auth_code)];
         let answer: LicenseAnswer<el::WireLicense> =
-            self.license_call(Route::GetLicense, &self.contract.get_license_path, &query, None).await?;
+            self.license_call(Route::GetLicense, Route::GetLicense.path(&self.contract), &query, None).await?;
         convert::license(&answer.data)
     }
 
@@ -235,7 +206,7 @@ impl GatewayClient {
     pub async fn archive(&self, auth_code: &str, use_cause: &str) -> Result<LicenseFile> {
         let query = [("auth_code", auth_code), ("file_type", "pdf"), ("use_cause", use_cause)];
         let answer: LicenseAnswer<el::ArchiveData> =
-            self.license_call(Route::Archive, &self.contract.archive_path, &query, None).await?;
+            self.license_call(Route::Archive, Route::Archive.path(&self.contract), &query, None).await?;
         let data = answer.data;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.file_data.trim())
@@ -275,7 +246,7 @@ impl GatewayClient {
             },
         };
         let answer: LicenseAnswer<Vec<el::WireLicense>> = self
-            .license_call(Route::LicenseAuth, &self.contract.license_auth_path, &[], Some(json_body(&body)?))
+            .license_call(Route::LicenseAuth, Route::LicenseAuth.path(&self.contract), &[], Some(json_body(&body)?))
             .await?;
         if answer.auth_codes.len() != answer.data.len() {
             return Err(Error::bad_response(format!(
@@ -301,12 +272,12 @@ impl GatewayClient {
             let code = self.contract.errcodes.meaning(envelope.errcode);
             return Err(Error::new(code).detail(format!(
                 "{}: errcode {} {}",
-                route.name(),
+                route.as_str(),
                 envelope.errcode,
                 envelope.errmsg
             )));
         }
-        envelope.data.ok_or_else(|| Error::bad_response(format!("{}: success without data", route.name())))
+        envelope.data.ok_or_else(|| Error::bad_response(format!("{}: success without data", route.as_str())))
     }
 
     /// A call to the e-license service with its token; on `INVALID_ACCESS_TOKEN` it logs in
@@ -372,7 +343,7 @@ impl GatewayClient {
     }
 
     async fn login(&self) -> Result<AccessToken> {
-        let url = join(&self.gateway.license_base, &self.contract.login_path)?;
+        let url = join(&self.gateway.license_base, Route::Login.path(&self.contract))?;
         let body = el::LoginRequest {
             account: self.gateway.account.clone(),
             password: self.gateway.password.expose().to_owned(),
@@ -410,12 +381,12 @@ impl GatewayClient {
                 Err(Attempt { error, failure }) => {
                     match retry::next_step(route.idempotent(), failure, attempt, started.elapsed(), &self.tuning) {
                         Next::RetryAfter(wait) => {
-                            tracing::info!(route = route.name(), attempt, code = %error.code, ?wait, "retrying");
+                            tracing::info!(route = route.as_str(), attempt, code = %error.code, ?wait, "retrying");
                             tokio::time::sleep(wait).await;
                             attempt += 1;
                         }
                         Next::GiveUp => {
-                            tracing::warn!(route = route.name(), attempt, code = %error.code, detail = ?error.detail, "call failed");
+                            tracing::warn!(route = route.as_str(), attempt, code = %error.code, detail = ?error.detail, "call failed");
                             return Err(error);
                         }
                     }
@@ -471,7 +442,7 @@ impl GatewayClient {
         let gateway_body: Option<GatewayErrorBody> = serde_json::from_slice(body).ok();
         let detail = format!(
             "{}: HTTP {} {}",
-            route.name(),
+            route.as_str(),
             status.as_u16(),
             gateway_body.as_ref().map(|b| format!("{} {}", b.code, b.msg)).unwrap_or_default()
         );
@@ -540,7 +511,7 @@ fn json_body<B: Serialize>(body: &B) -> Result<Vec<u8>> {
 fn parse_json<T: DeserializeOwned>(route: Route, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]).into_owned();
-        Error::bad_response(format!("{}: unreadable body ({e}); starts {head:?}", route.name()))
+        Error::bad_response(format!("{}: unreadable body ({e}); starts {head:?}", route.as_str()))
     })
 }
 
@@ -580,7 +551,7 @@ fn license_data<T>(
     if envelope.ack_code != el::ACK_SUCCESS {
         let first = envelope.errors.first();
         let code = first.map(|e| e.code.as_str()).unwrap_or("");
-        let detail = format!("{}: {} {}", route.name(), code, first.map(|e| e.message.as_str()).unwrap_or(""));
+        let detail = format!("{}: {} {}", route.as_str(), code, first.map(|e| e.message.as_str()).unwrap_or(""));
         let meaning = match code {
             // Seen again after a fresh login, it means the login itself is not accepted.
             el::INVALID_ACCESS_TOKEN => {
@@ -598,9 +569,9 @@ fn license_data<T>(
         return Err(LicenseFailure::Other(Error::new(meaning).detail(detail)));
     }
     if !request_id.is_empty() && !envelope.correlation_id.is_empty() && envelope.correlation_id != request_id {
-        return Err(Error::bad_response(format!("{}: answer belongs to another request", route.name())).into());
+        return Err(Error::bad_response(format!("{}: answer belongs to another request", route.as_str())).into());
     }
-    let data = envelope.data.ok_or_else(|| Error::bad_response(format!("{}: success without data", route.name())))?;
+    let data = envelope.data.ok_or_else(|| Error::bad_response(format!("{}: success without data", route.as_str())))?;
     Ok(LicenseAnswer { data, auth_codes: envelope.auth_codes.unwrap_or_default(), total_count: envelope.total_count })
 }
 
@@ -615,7 +586,7 @@ fn transport_failure(route: Route, err: &reqwest::Error) -> Attempt {
     } else {
         "request"
     };
-    let detail = format!("{}: transport {kind}", route.name());
+    let detail = format!("{}: transport {kind}", route.as_str());
     if err.is_timeout() {
         Attempt { error: Error::new(ErrorCode::GatewayTimeout).detail(detail), failure: Failure::Timeout }
     } else {
@@ -635,7 +606,7 @@ async fn read_limited(
             ErrorCode::BodyTooLarge,
             format!("网关返回的数据超过 {} MiB 上限。", limit / (1024 * 1024)),
         )
-        .detail(format!("{}: response over {limit} bytes", route.name())),
+        .detail(format!("{}: response over {limit} bytes", route.as_str())),
         failure: Failure::Final,
     };
     if response.content_length().is_some_and(|n| n as usize > limit) {
