@@ -126,7 +126,10 @@ pub struct Config {
 impl Config {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::config(&path.display().to_string(), format!("无法读取（{e}）")).detail(e.to_string())
+            Error::with_fact(
+                crate::error::ErrorCode::ConfigInvalid,
+                format!("无法读取配置文件 {}（{e}）。", path.display()),
+            )
         })?;
         Config::parse(&text)
     }

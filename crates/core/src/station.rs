@@ -89,12 +89,33 @@ impl std::fmt::Debug for Station {
     }
 }
 
-/// The per-scan facts every audit event and fetch needs.
+/// Where scan events go.
+type Observer<'a> = &'a (dyn Fn(ScanEvent) + Send + Sync);
+
+/// The per-scan facts every license fetch and its audit event need, once the exchange is done.
 struct Handling<'a> {
     item: &'a ServiceItem,
     biz_num: &'a BizNum,
     enterprise: &'a Enterprise,
     auth_id: &'a str,
+    /// The China date the statuses are computed for, fixed for the whole scan.
+    today: chrono::NaiveDate,
+    observe: Observer<'a>,
+}
+
+impl Handling<'_> {
+    /// An audit event about one license of this handling.
+    fn license_event(&self, license_code: &str, outcome: Outcome, error: Option<&Error>) -> AuditEvent {
+        AuditEvent {
+            error_code: error.map(|e| e.code),
+            service_item_code: Some(self.item.code.clone()),
+            biz_num: Some(self.biz_num.as_str().to_owned()),
+            uscc: Some(self.enterprise.uscc.as_str().to_owned()),
+            auth_id: Some(self.auth_id.to_owned()),
+            license_code: Some(license_code.to_owned()),
+            ..AuditEvent::new(AuditKind::LicenseFetch, outcome)
+        }
+    }
 }
 
 impl Station {
@@ -137,7 +158,7 @@ impl Station {
         scanned: &str,
         item_code: Option<&str>,
         biz_num: &BizNum,
-        observe: &(dyn Fn(ScanEvent) + Send + Sync),
+        observe: Observer<'_>,
     ) -> Result<ScanOutcome> {
         let started = Instant::now();
         let result = self.scan_inner(scanned, item_code, biz_num, observe, started).await;
@@ -157,7 +178,7 @@ impl Station {
         scanned: &str,
         item_code: Option<&str>,
         biz_num: &BizNum,
-        observe: &(dyn Fn(ScanEvent) + Send + Sync),
+        observe: Observer<'_>,
         started: Instant,
     ) -> Result<ScanOutcome> {
         let item = self.settings.service_item(item_code)?;
@@ -208,13 +229,18 @@ impl Station {
             authorization: authorization.clone(),
         });
 
-        let handling = Handling { item, biz_num, enterprise: &enterprise, auth_id: &authorization.auth_id };
+        let handling = Handling {
+            item,
+            biz_num,
+            enterprise: &enterprise,
+            auth_id: &authorization.auth_id,
+            today: self.clock.now_china().date_naive(),
+            observe,
+        };
         // A login the gateway refuses for good would be refused again for every license.
         let login_refused = login.err().filter(|e| !e.code.is_transient());
         let licenses = futures::stream::iter(authorization.licenses.iter().enumerate())
-            .map(|(position, authorized)| {
-                self.fetch_license(&handling, position, authorized, login_refused.as_ref(), observe)
-            })
+            .map(|(position, authorized)| self.fetch_license(&handling, position, authorized, login_refused.as_ref()))
             .buffered(self.settings.tuning.max_parallel_licenses)
             .collect::<Vec<_>>()
             .await;
@@ -248,9 +274,7 @@ impl Station {
         position: usize,
         authorized: &AuthorizedLicense,
         login_refused: Option<&Error>,
-        observe: &(dyn Fn(ScanEvent) + Send + Sync),
     ) -> LicenseOutcome {
-        let today = self.clock.now_china().date_naive();
         let summary = &authorized.summary;
         let fetched = match login_refused {
             Some(err) => Err(err.clone()),
@@ -258,46 +282,43 @@ impl Station {
                 let detail = async {
                     let result = self.gateway.get_license(&authorized.auth_code).await;
                     if let Ok(license) = &result {
-                        let status = license.status_on(today);
-                        observe(ScanEvent::LicenseArrived { position, license: Box::new(license.clone()), status });
+                        let status = license.status_on(handling.today);
+                        (handling.observe)(ScanEvent::LicenseArrived {
+                            position,
+                            license: Box::new(license.clone()),
+                            status,
+                        });
                     }
                     result
                 };
                 let file = self.gateway.archive(&authorized.auth_code, &handling.item.name);
                 let (detail, file) = tokio::join!(detail, file);
-                self.resolve(handling, authorized, detail, file, today, observe, position)
+                self.resolve(handling, position, authorized, detail, file)
             }
         };
         let outcome = fetched.unwrap_or_else(|error| LicenseOutcome {
             summary: summary.clone(),
-            status: summary.status_on(today),
+            status: summary.status_on(handling.today),
             license: None,
             file: None,
             error: Some(error),
         });
-        let mut event = AuditEvent::new(AuditKind::LicenseFetch, Outcome::Ok);
-        match &outcome.error {
+        let event = match &outcome.error {
             Some(error) => {
-                observe(ScanEvent::LicenseFailed {
+                (handling.observe)(ScanEvent::LicenseFailed {
                     position,
                     license_code: summary.license_code.clone(),
                     error: error.clone(),
                 });
-                event = AuditEvent {
-                    error_code: Some(error.code),
+                AuditEvent {
                     detail: error.detail.clone(),
-                    ..AuditEvent::failed(AuditKind::LicenseFetch, error.code)
-                };
+                    ..handling.license_event(&summary.license_code, Outcome::Failed, Some(error))
+                }
             }
-            None => event.detail = Some(format!("status {}", outcome.status.as_str())),
-        }
-        let event = AuditEvent {
-            service_item_code: Some(handling.item.code.clone()),
-            biz_num: Some(handling.biz_num.as_str().to_owned()),
-            uscc: Some(handling.enterprise.uscc.as_str().to_owned()),
-            auth_id: Some(handling.auth_id.to_owned()),
-            license_code: Some(summary.license_code.clone()),
-            ..event
+            None => AuditEvent {
+                detail: Some(format!("status {}", outcome.status.as_str())),
+                ..handling.license_event(&summary.license_code, Outcome::Ok, None)
+            },
         };
         if let Err(err) = self.audit(&event) {
             // The license is cached but its audit line is not: report the license as failed
@@ -309,42 +330,35 @@ impl Station {
     }
 
     /// Decides what a license's two answers amount to, and caches it whole or not at all.
-    #[allow(clippy::too_many_arguments)]
     fn resolve(
         &self,
         handling: &Handling<'_>,
+        position: usize,
         authorized: &AuthorizedLicense,
         detail: Result<License>,
         file: Result<LicenseFile>,
-        today: chrono::NaiveDate,
-        observe: &(dyn Fn(ScanEvent) + Send + Sync),
-        position: usize,
     ) -> Result<LicenseOutcome> {
         let file_revoked = matches!(&file, Err(e) if e.code == ErrorCode::LicenseRevoked);
         let detail_revoked = matches!(&detail, Err(e) if e.code == ErrorCode::LicenseRevoked);
         let (license, file) = match (detail, file) {
-            // The gateway refused the file because the license was revoked: keep the license,
-            // shown as revoked, without a file. Never shown as valid.
+            // The gateway refused the file or the detail because the license was revoked: keep
+            // the license, shown as revoked, without a file. Never shown as valid.
             (detail, _) if file_revoked || detail_revoked => {
-                let license = match detail {
-                    Ok(license) => license,
-                    Err(_) => {
-                        let license = License::from_summary(authorized.summary.clone());
-                        observe(ScanEvent::LicenseArrived {
-                            position,
-                            license: Box::new(license.clone()),
-                            status: LicenseStatus::Revoked,
-                        });
-                        license
-                    }
-                };
+                let license = detail.unwrap_or_else(|_| {
+                    let license = License::from_summary(authorized.summary.clone());
+                    (handling.observe)(ScanEvent::LicenseArrived {
+                        position,
+                        license: Box::new(license.clone()),
+                        status: LicenseStatus::Revoked,
+                    });
+                    license
+                });
                 (license, None)
             }
             (Ok(license), Ok(file)) => (license, Some(file)),
             (Err(err), _) | (_, Err(err)) => return Err(err),
         };
-        let status = if file.is_none() { LicenseStatus::Revoked } else { license.status_on(today) };
-        let use_cause = handling.item.name.as_str();
+        let status = if file.is_none() { LicenseStatus::Revoked } else { license.status_on(handling.today) };
         self.cache.store_license(&LicenseRecord {
             auth_id: handling.auth_id,
             uscc: &handling.enterprise.uscc,
@@ -354,7 +368,7 @@ impl Station {
             status,
             source: Source::Code2Auth,
             fetched_at: self.clock.now_china(),
-            file: file.as_ref().map(|f| (f, use_cause)),
+            file: file.as_ref().map(|f| (f, handling.item.name.as_str())),
         })?;
         let file_info = file.map(|f| FileInfo {
             file_name: f.file_name,
@@ -363,7 +377,7 @@ impl Station {
             sha256: f.sha256,
         });
         if let Some(info) = &file_info {
-            observe(ScanEvent::FileArrived {
+            (handling.observe)(ScanEvent::FileArrived {
                 position,
                 license_code: license.summary.license_code.clone(),
                 file: info.clone(),
