@@ -265,7 +265,7 @@ impl GatewayClient {
     }
 
     async fn yst_call<B: Serialize, T: DeserializeOwned>(&self, route: Route, path: &str, body: &B) -> Result<T> {
-        let url = join(&self.gateway.yst_base, path)?;
+        let url = join(&self.gateway.yst_base, path);
         let bytes = self.send(route, reqwest::Method::POST, url, Some(json_body(body)?)).await?;
         let envelope: YstEnvelope<T> = parse_json(route, &bytes)?;
         if envelope.errcode != 0 {
@@ -308,7 +308,7 @@ impl GatewayClient {
         body: Option<Vec<u8>>,
         token: &Secret,
     ) -> std::result::Result<LicenseAnswer<T>, LicenseFailure> {
-        let mut url = join(&self.gateway.license_base, path)?;
+        let mut url = join(&self.gateway.license_base, path);
         let request_id = self.nonces.nonce(32);
         url.query_pairs_mut()
             .append_pair("access_token", token.expose())
@@ -343,7 +343,7 @@ impl GatewayClient {
     }
 
     async fn login(&self) -> Result<AccessToken> {
-        let url = join(&self.gateway.license_base, Route::Login.path(&self.contract))?;
+        let url = join(&self.gateway.license_base, Route::Login.path(&self.contract));
         let body = el::LoginRequest {
             account: self.gateway.account.clone(),
             password: self.gateway.password.expose().to_owned(),
@@ -496,12 +496,12 @@ fn operator_ref(operator: &Operator) -> yst::OperatorRef {
 }
 
 /// Appends a contract path to a base URL, keeping the base's own path (`…/ebus/yst_x` + `/ysm/code2auth`).
-fn join(base: &Url, path: &str) -> Result<Url> {
+fn join(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
     let joined = format!("{}/{}", base.path().trim_end_matches('/'), path.trim_start_matches('/'));
     url.set_path(&joined);
     url.set_query(None);
-    Ok(url)
+    url
 }
 
 fn json_body<B: Serialize>(body: &B) -> Result<Vec<u8>> {
@@ -629,13 +629,10 @@ mod tests {
     #[test]
     fn contract_paths_join_onto_base_paths() {
         let base = Url::parse("https://gw.example/ebus/yst_counter").unwrap();
-        assert_eq!(
-            join(&base, "/ysm/code2auth").unwrap().as_str(),
-            "https://gw.example/ebus/yst_counter/ysm/code2auth"
-        );
+        assert_eq!(join(&base, "/ysm/code2auth").as_str(), "https://gw.example/ebus/yst_counter/ysm/code2auth");
         let base = Url::parse("http://127.0.0.1:9/ebus/dzzz_convergence-service/").unwrap();
         assert_eq!(
-            join(&base, "license/archive").unwrap().as_str(),
+            join(&base, "license/archive").as_str(),
             "http://127.0.0.1:9/ebus/dzzz_convergence-service/license/archive"
         );
     }
