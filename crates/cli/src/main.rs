@@ -5,9 +5,7 @@ mod scan;
 mod sim;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
-use yueshang_core::Error;
 
 /// 粤商码免证办柜台 — headless commands for IT, supervisors and tests.
 #[derive(Debug, Parser)]
@@ -28,15 +26,6 @@ enum Command {
 }
 
 /// Where the cache lives: `--data-dir`, else `YUESHANG_DATA_DIR`, else the platform's data folder.
-pub(crate) fn data_dir(arg: Option<PathBuf>) -> Result<PathBuf, Error> {
-    if let Some(dir) = arg.or_else(|| std::env::var_os("YUESHANG_DATA_DIR").map(PathBuf::from)) {
-        return Ok(dir);
-    }
-    directories::ProjectDirs::from("cn", "gdzwfw", "yueshang-counter")
-        .map(|d| d.data_dir().to_path_buf())
-        .ok_or_else(|| Error::config("--data-dir", "无法确定数据目录，请用 --data-dir 指定"))
-}
-
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("YUESHANG_LOG").unwrap_or_else(|_| "warn".into()))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use url::Url;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
-use yueshang_core::config::{Config, Mode, Settings};
+use yueshang_core::config::{self, Config, Mode, Settings};
 use yueshang_core::station::{ScanEvent, ScanOutcome, Station};
 use yueshang_core::{Error, ErrorCode};
 
@@ -42,16 +42,8 @@ pub(crate) struct LicensesArgs {
     json: bool,
 }
 
-/// The configuration file to use: `--config`, `YUESHANG_CONFIG`, or the platform's config folder.
-fn config_path(arg: Option<PathBuf>) -> Option<PathBuf> {
-    arg.or_else(|| std::env::var_os("YUESHANG_CONFIG").map(PathBuf::from)).or_else(|| {
-        let path = directories::ProjectDirs::from("cn", "gdzwfw", "yueshang-counter")?.config_dir().join("config.toml");
-        path.exists().then_some(path)
-    })
-}
-
 fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error> {
-    match (config_path(config), sim) {
+    match (config::config_file(config), sim) {
         (None, Some(url)) => Ok(yueshang_gateway_sim::sandbox_settings(&url)),
         (Some(path), sim) => {
             let config = Config::load(&path)?;
@@ -71,7 +63,7 @@ fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error
 }
 
 fn open_cache(data_dir: Option<PathBuf>) -> Result<Arc<Cache>, Error> {
-    let dir = crate::data_dir(data_dir)?;
+    let dir = config::data_dir(data_dir)?;
     Ok(Arc::new(Cache::open(&dir.join("cache.sqlite3"))?))
 }
 

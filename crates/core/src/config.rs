@@ -5,7 +5,7 @@ use crate::domain::{Counter, Operator, ServiceItem, Uscc};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use url::Url;
 
@@ -236,6 +236,36 @@ struct RawTuning {
     request_timeout_ms: Option<u64>,
     max_parallel_licenses: Option<usize>,
     max_retries: Option<u32>,
+}
+
+/// Where a counter's files live, the same for the app and the CLI on every PC.
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("cn", "gdzwfw", "yueshang-counter")
+}
+
+/// The configuration file to use: the one named on the command line, else `YUESHANG_CONFIG`,
+/// else `config.toml` in the platform's config folder if IT put one there. `None` means sandbox.
+pub fn config_file(explicit: Option<PathBuf>) -> Option<PathBuf> {
+    explicit.or_else(|| std::env::var_os("YUESHANG_CONFIG").map(PathBuf::from)).or_else(|| {
+        let path = default_config_file()?;
+        path.exists().then_some(path)
+    })
+}
+
+/// Where IT puts the configuration file when no path is given (README names it per platform).
+pub fn default_config_file() -> Option<PathBuf> {
+    Some(project_dirs()?.config_dir().join("config.toml"))
+}
+
+/// The folder of the cache: the one named on the command line, else `YUESHANG_DATA_DIR`, else
+/// the platform's data folder.
+pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(dir) = explicit.or_else(|| std::env::var_os("YUESHANG_DATA_DIR").map(PathBuf::from)) {
+        return Ok(dir);
+    }
+    project_dirs()
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| Error::config("data_dir", "无法确定：请用 --data-dir 或环境变量 YUESHANG_DATA_DIR 指定数据目录"))
 }
 
 fn required(value: Option<String>, key: &str) -> Result<String> {

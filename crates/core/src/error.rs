@@ -39,10 +39,16 @@ pub enum ErrorCode {
     ConfigInvalid,
     /// The local cache (SQLite) failed.
     StorageFailed,
+    /// The scan was abandoned: the clerk moved to the next customer, or a newer scan replaced it.
+    ScanCancelled,
+    /// Something about "the current customer" was asked while the counter has none.
+    NoCustomer,
+    /// A sandbox-only action was asked of a counter connected to a real gateway.
+    SandboxOnly,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::CodeInvalid,
         ErrorCode::CodeUnknown,
         ErrorCode::CodeExpired,
@@ -65,6 +71,9 @@ impl ErrorCode {
         ErrorCode::LicenseNotAuthorized,
         ErrorCode::ConfigInvalid,
         ErrorCode::StorageFailed,
+        ErrorCode::ScanCancelled,
+        ErrorCode::NoCustomer,
+        ErrorCode::SandboxOnly,
     ];
 
     /// The stable code string; never change one once released (UI and audit logs rely on it).
@@ -92,6 +101,9 @@ impl ErrorCode {
             ErrorCode::LicenseNotAuthorized => "LICENSE_NOT_AUTHORIZED",
             ErrorCode::ConfigInvalid => "CONFIG_INVALID",
             ErrorCode::StorageFailed => "STORAGE_FAILED",
+            ErrorCode::ScanCancelled => "SCAN_CANCELLED",
+            ErrorCode::NoCustomer => "NO_CUSTOMER",
+            ErrorCode::SandboxOnly => "SANDBOX_ONLY",
         }
     }
 
@@ -122,6 +134,9 @@ impl ErrorCode {
             ErrorCode::LicenseNotAuthorized => "本部门无权调阅该证照，请联系IT核对用证权限。",
             ErrorCode::ConfigInvalid => "配置有误，请联系IT修正配置文件。",
             ErrorCode::StorageFailed => "本机缓存读写失败，请重试；持续出现请联系IT检查磁盘。",
+            ErrorCode::ScanCancelled => "已切换到下一位办事人，上一次查询已取消。",
+            ErrorCode::NoCustomer => "当前没有正在办理的企业，请先扫描粤商码。",
+            ErrorCode::SandboxOnly => "该功能只在沙箱模式下可用。",
         }
     }
 

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod contract;
+pub mod desk;
 pub mod domain;
 pub mod error;
 pub mod gateway;

@@ -71,8 +71,18 @@ pub struct ScanOutcome {
     pub biz_num: BizNum,
     pub enterprise: Enterprise,
     pub auth_id: String,
+    pub auth_expires_at: chrono::DateTime<chrono::FixedOffset>,
     pub elapsed: Duration,
     pub licenses: Vec<LicenseOutcome>,
+}
+
+/// The customer being served once the exchange succeeded: what a later retry of one license needs.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub item: ServiceItem,
+    pub biz_num: BizNum,
+    pub enterprise: Enterprise,
+    pub authorization: Authorization,
 }
 
 /// One counter PC's engine: settings, gateway client and cache, with time injected.
@@ -139,6 +149,11 @@ impl Station {
 
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// Today's date in China, the date license statuses are computed for.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.now_china().date_naive()
     }
 
     /// A fresh handling number for the next customer.
@@ -239,8 +254,15 @@ impl Station {
         };
         // A login the gateway refuses for good would be refused again for every license.
         let login_refused = login.err().filter(|e| !e.code.is_transient());
-        let licenses = futures::stream::iter(authorization.licenses.iter().enumerate())
+        // The futures are made up front (they start only when polled): a stream holding the
+        // mapping closure would not be `Send` across the borrow, and the desk runs scans as tasks.
+        let fetches: Vec<_> = authorization
+            .licenses
+            .iter()
+            .enumerate()
             .map(|(position, authorized)| self.fetch_license(&handling, position, authorized, login_refused.as_ref()))
+            .collect();
+        let licenses = futures::stream::iter(fetches)
             .buffered(self.settings.tuning.max_parallel_licenses)
             .collect::<Vec<_>>()
             .await;
@@ -249,6 +271,7 @@ impl Station {
             biz_num: biz_num.clone(),
             enterprise: enterprise.clone(),
             auth_id: authorization.auth_id.clone(),
+            auth_expires_at: authorization.expires_at,
             elapsed: started.elapsed(),
             licenses,
         };
@@ -265,6 +288,32 @@ impl Station {
             ..base_event(AuditKind::ScanDone, if failed == 0 { Outcome::Ok } else { Outcome::Failed })
         })?;
         Ok(outcome)
+    }
+
+    /// Fetches one license of a customer again (its first fetch failed), with the authorization's
+    /// cached auth code; resolves with the license's new outcome, failed or not.
+    pub async fn retry_license(
+        &self,
+        customer: &Customer,
+        license_code: &str,
+        observe: Observer<'_>,
+    ) -> Result<LicenseOutcome> {
+        let (position, authorized) = customer
+            .authorization
+            .licenses
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.summary.license_code == license_code)
+            .ok_or_else(|| Error::with_fact(ErrorCode::AuthCodeNotFound, "本次授权中没有这张证照。"))?;
+        let handling = Handling {
+            item: &customer.item,
+            biz_num: &customer.biz_num,
+            enterprise: &customer.enterprise,
+            auth_id: &customer.authorization.auth_id,
+            today: self.clock.now_china().date_naive(),
+            observe,
+        };
+        Ok(self.fetch_license(&handling, position, authorized, None).await)
     }
 
     /// Fetches one license's detail and annotated copy at the same time and stores them together.

@@ -2,6 +2,7 @@
 //! fixtures (a second, independent reading of the contract) and against the sandbox gateway.
 
 mod contract;
+mod desk;
 mod sandbox;
 mod scripted;
 mod tidy;

@@ -1,0 +1,120 @@
+//! The desk over the sandbox: one customer at a time, a new handling number per customer, retry
+//! of one license, and nothing of the previous customer reachable after "next customer".
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use yueshang_core::ErrorCode;
+use yueshang_core::cache::Cache;
+use yueshang_core::clock::{RandomNonces, SystemClock};
+use yueshang_core::desk::{Desk, SharedObserver};
+use yueshang_core::station::{ScanEvent, Station};
+use yueshang_gateway_sim::samples::{self, Consent};
+use yueshang_gateway_sim::{SandboxGateway, SimOptions};
+
+struct Setup {
+    sim: SandboxGateway,
+    desk: Desk,
+    events: Arc<Mutex<Vec<ScanEvent>>>,
+}
+
+async fn setup() -> Setup {
+    let sim = SandboxGateway::start("127.0.0.1:0".parse().unwrap(), SimOptions::default()).await.unwrap();
+    let mut settings = yueshang_gateway_sim::sandbox_settings(&sim.base_url());
+    settings.tuning.request_timeout = Duration::from_millis(800);
+    let cache = Arc::new(Cache::open_in_memory().unwrap());
+    let station = Station::new(settings, cache, Arc::new(SystemClock), Arc::new(RandomNonces)).unwrap();
+    Setup { sim, desk: Desk::new(Arc::new(station)).unwrap(), events: Arc::default() }
+}
+
+/// A granted enterprise with a few PDF licenses, all issued.
+fn small_uscc() -> String {
+    samples::enterprises()
+        .into_iter()
+        .find(|e| e.consent == Consent::Granted && (2..=4).contains(&e.licenses.len()))
+        .expect("a small sample enterprise")
+        .uscc
+}
+
+impl Setup {
+    fn fresh_payload(&self) -> String {
+        self.sim.control().issue_code(&small_uscc(), None).unwrap().payload
+    }
+
+    fn observer(&self) -> SharedObserver {
+        let events = self.events.clone();
+        Arc::new(move |e| events.lock().unwrap().push(e))
+    }
+
+    fn event_count(&self) -> usize {
+        self.events.lock().unwrap().len()
+    }
+}
+
+#[tokio::test]
+async fn a_failed_scan_keeps_the_handling_number_and_a_served_customer_gets_a_new_one() {
+    let s = setup().await;
+    let first = s.desk.biz_num();
+
+    let err = s.desk.scan("not a code".into(), None, s.observer()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::CodeInvalid);
+    assert_eq!(s.desk.biz_num(), first, "nobody was served: the number stays");
+    assert!(s.desk.customer().is_none());
+
+    let outcome = s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();
+    assert_eq!(outcome.biz_num, first);
+    assert_eq!(s.desk.customer().unwrap().enterprise.uscc.as_str(), small_uscc());
+
+    let again = s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();
+    assert_ne!(again.biz_num, first, "a second scan is a new customer");
+    assert_eq!(s.desk.biz_num(), again.biz_num);
+}
+
+#[tokio::test]
+async fn next_customer_forgets_the_enterprise() {
+    let s = setup().await;
+    let outcome = s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();
+    let code = outcome.licenses[0].summary.license_code.clone();
+    assert!(!s.desk.license_file(&code).unwrap().is_empty());
+
+    let next = s.desk.next_customer().unwrap();
+    assert_ne!(next, outcome.biz_num);
+    assert_eq!(s.desk.license_file(&code).unwrap_err().code, ErrorCode::NoCustomer);
+    assert_eq!(s.desk.retry_license(&code).await.unwrap_err().code, ErrorCode::NoCustomer);
+}
+
+#[tokio::test]
+async fn next_customer_cancels_a_running_scan_and_silences_its_events() {
+    let s = setup().await;
+    s.sim.control().set_latency(Duration::from_millis(400));
+    let payload = s.fresh_payload();
+    // The scan is polled first, so its task exists before the clerk presses 下一位.
+    let (scanned, next) = tokio::join!(s.desk.scan(payload, None, s.observer()), async {
+        tokio::task::yield_now().await;
+        s.desk.next_customer()
+    });
+    assert_eq!(scanned.unwrap_err().code, ErrorCode::ScanCancelled);
+    let next = next.unwrap();
+    assert_eq!(s.desk.biz_num(), next);
+    assert!(s.desk.customer().is_none());
+    assert_eq!(s.event_count(), 0, "no event of the abandoned scan reached the window");
+}
+
+#[tokio::test]
+async fn a_failed_license_can_be_fetched_again() {
+    let s = setup().await;
+    let licenses = samples::find(&small_uscc()).unwrap().licenses.len() as u32;
+    // Every archive attempt of the first scan fails (three tries per license), then the gateway heals.
+    s.sim.control().set_faults(vec![format!("archive:status=503*{}", licenses * 3).parse().unwrap()]);
+    let outcome = s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();
+    assert!(outcome.licenses.iter().all(|l| l.error.as_ref().map(|e| e.code) == Some(ErrorCode::GatewayUnavailable)));
+
+    let code = outcome.licenses[1].summary.license_code.clone();
+    let retried = s.desk.retry_license(&code).await.unwrap();
+    assert!(retried.error.is_none(), "{:?}", retried.error);
+    assert_eq!(retried.summary.license_code, code);
+    assert!(retried.file.is_some());
+    assert!(!s.desk.license_file(&code).unwrap().is_empty());
+
+    let unknown = s.desk.retry_license("1.2.156.3005.2.nothing").await.unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::AuthCodeNotFound);
+}

@@ -1,0 +1,143 @@
+//! Starting the counter: the configured gateway, or the in-process sandbox gateway with its sample
+//! enterprises when no configuration file exists; and the state the commands share.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use yueshang_core::cache::Cache;
+use yueshang_core::clock::{RandomNonces, SystemClock};
+use yueshang_core::config::{self, Config, Mode, Settings};
+use yueshang_core::desk::Desk;
+use yueshang_core::station::Station;
+use yueshang_core::{Error, ErrorCode};
+use yueshang_gateway_sim::{SandboxGateway, SimOptions, sandbox_settings};
+
+/// Latency of the in-process sandbox: enough for a person to see license cards stream in.
+const SANDBOX_LATENCY: Duration = Duration::from_millis(60);
+
+/// What the command line may say: `--config FILE` and `--data-dir DIR` (also as `--x=value`).
+#[derive(Debug, Default)]
+pub(crate) struct Launch {
+    config: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+}
+
+impl Launch {
+    pub(crate) fn from_args(args: impl IntoIterator<Item = String>) -> Result<Self, Error> {
+        let mut launch = Launch::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
+                None => (arg, None),
+            };
+            let slot = match name.as_str() {
+                "--config" => &mut launch.config,
+                "--data-dir" => &mut launch.data_dir,
+                other => {
+                    return Err(Error::with_fact(
+                        ErrorCode::ConfigInvalid,
+                        format!("不认识的启动参数 {other}（可用：--config 文件、--data-dir 目录）。"),
+                    ));
+                }
+            };
+            let value = inline.or_else(|| args.next()).ok_or_else(|| Error::config(&name, "后面缺少路径"))?;
+            *slot = Some(PathBuf::from(value));
+        }
+        Ok(launch)
+    }
+}
+
+/// A started counter: its desk, how it is connected, and the sandbox it runs when in sandbox mode.
+pub(crate) struct Counter {
+    pub(crate) desk: Desk,
+    pub(crate) mode: Mode,
+    /// Kept alive for the app's lifetime: dropping it stops the sandbox gateway.
+    pub(crate) sandbox: Option<SandboxGateway>,
+}
+
+/// The app's managed state: a counter, or why it could not start (shown in the window for IT).
+pub(crate) enum AppState {
+    Ready(Box<Counter>),
+    Broken(Error),
+}
+
+impl AppState {
+    pub(crate) fn counter(&self) -> Result<&Counter, Error> {
+        match self {
+            AppState::Ready(counter) => Ok(counter),
+            AppState::Broken(error) => Err(error.clone()),
+        }
+    }
+}
+
+/// Starts the counter. Without a configuration file: sandbox mode, its own cache file, so sample
+/// data never mixes with real records.
+pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
+    let data_dir = config::data_dir(launch.data_dir)?;
+    let (mode, settings, sandbox) = match config::config_file(launch.config) {
+        None => {
+            let sandbox = start_sandbox().await?;
+            (Mode::Sandbox, sandbox_settings(&sandbox.base_url()), Some(sandbox))
+        }
+        Some(path) => {
+            tracing::info!(path = %path.display(), "configuration file");
+            let config = Config::load(&path)?;
+            match config.mode {
+                Mode::Gateway => (Mode::Gateway, config.into_settings(None)?, None),
+                Mode::Sandbox => {
+                    let sandbox = start_sandbox().await?;
+                    let settings = config.into_settings(Some(sandbox_settings(&sandbox.base_url())))?;
+                    (Mode::Sandbox, settings, Some(sandbox))
+                }
+            }
+        }
+    };
+    let cache_file = data_dir.join(match mode {
+        Mode::Sandbox => "sandbox.sqlite3",
+        Mode::Gateway => "cache.sqlite3",
+    });
+    std::fs::create_dir_all(&data_dir).map_err(|e| {
+        Error::with_fact(ErrorCode::StorageFailed, format!("无法创建数据目录 {}（{e}）。", data_dir.display()))
+    })?;
+    let cache = Arc::new(Cache::open(&cache_file)?);
+    let station = station(settings, cache)?;
+    tracing::info!(mode = ?mode, cache = %cache_file.display(), "counter started");
+    Ok(Counter { desk: Desk::new(Arc::new(station))?, mode, sandbox })
+}
+
+fn station(settings: Settings, cache: Arc<Cache>) -> Result<Station, Error> {
+    Station::new(settings, cache, Arc::new(SystemClock), Arc::new(RandomNonces))
+}
+
+async fn start_sandbox() -> Result<SandboxGateway, Error> {
+    let options = SimOptions { latency: SANDBOX_LATENCY, ..SimOptions::default() };
+    SandboxGateway::start(([127, 0, 0, 1], 0).into(), options)
+        .await
+        .map_err(|e| Error::with_fact(ErrorCode::GatewayUnavailable, "内置沙箱网关无法启动。").detail(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn reads_both_spellings_of_each_option() {
+        let launch = Launch::from_args(args(&["--config", "/etc/y.toml", "--data-dir=/var/y"])).unwrap();
+        assert_eq!(launch.config, Some(PathBuf::from("/etc/y.toml")));
+        assert_eq!(launch.data_dir, Some(PathBuf::from("/var/y")));
+        assert!(Launch::from_args(args(&[])).unwrap().config.is_none());
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_know_in_chinese() {
+        let err = Launch::from_args(args(&["--confg", "x"])).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ConfigInvalid);
+        assert!(err.message.contains("--confg"));
+        assert_eq!(Launch::from_args(args(&["--config"])).unwrap_err().code, ErrorCode::ConfigInvalid);
+    }
+}

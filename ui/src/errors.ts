@@ -1,0 +1,154 @@
+// Every ErrorCode of the contract: what the clerk should do about it (zh-CN and en) and who it is for.
+import type { ErrorCode } from './types';
+
+/** Who has to act: the customer (show a fresh code…), the clerk (try again), IT (config, clock),
+ *  or it is a fact about one license. The UI picks icon and colour from it. */
+export type ErrorCategory = 'customer' | 'retry' | 'it' | 'license';
+
+export interface ErrorAdvice {
+  category: ErrorCategory;
+  /** Never shown: a scan replaced by a newer one or by 下一位 is not a failure. */
+  silent?: boolean;
+  zh: string;
+  en: string;
+}
+
+// A Record over ErrorCode makes the compiler refuse a code the contract adds but this table forgets.
+export const ERROR_ADVICE: Record<ErrorCode, ErrorAdvice> = {
+  CODE_INVALID: {
+    category: 'customer',
+    zh: '这不是有效的粤商码。请办事人在粤商通中打开粤商码后重新扫码。',
+    en: 'This is not a valid Yueshang code. Ask the customer to open the code in the Yueshangtong app and scan again.',
+  },
+  CODE_UNKNOWN: {
+    category: 'customer',
+    zh: '粤商码无法识别。请办事人刷新粤商码后重新扫码。',
+    en: 'The code was not recognised. Ask the customer to refresh the Yueshang code and scan again.',
+  },
+  CODE_EXPIRED: {
+    category: 'customer',
+    zh: '粤商码已过期。请办事人刷新粤商码后重新扫码。',
+    en: 'The code has expired. Ask the customer to refresh the Yueshang code and scan again.',
+  },
+  CODE_USED: {
+    category: 'customer',
+    zh: '此粤商码已使用过。请办事人刷新粤商码后重新扫码。',
+    en: 'This code has already been used. Ask the customer to refresh the Yueshang code and scan again.',
+  },
+  CONSENT_DECLINED: {
+    category: 'customer',
+    zh: '办事人未同意授权。请办事人在粤商通中同意授权后重新扫码。',
+    en: 'The customer did not consent. Ask them to approve the authorization in the app, then scan again.',
+  },
+  ITEM_NOT_ALLOWED: {
+    category: 'it',
+    zh: '所选事项不能调用这些证照。请确认事项选择正确；如无误，请联系 IT 检查事项配置。',
+    en: 'The selected service item may not use these licenses. Check the item; if it is right, ask IT to check the item configuration.',
+  },
+  GATEWAY_AUTH_REJECTED: {
+    category: 'it',
+    zh: '网关拒绝了本机的身份认证。请联系 IT 检查网关凭据（PaaS ID / Token）。',
+    en: 'The gateway rejected this PC\'s credentials. Ask IT to check the gateway credentials (PaaS ID / token).',
+  },
+  CLOCK_SKEW: {
+    category: 'it',
+    zh: '本机时钟不准，网关拒绝请求。请通知 IT 校准这台电脑的时间。',
+    en: 'This PC\'s clock is wrong, so the gateway refuses requests. Tell IT to correct the PC\'s time.',
+  },
+  GATEWAY_FORBIDDEN: {
+    category: 'it',
+    zh: '网关不允许本机访问该服务。请联系 IT 检查网关授权与网络策略。',
+    en: 'The gateway does not allow this PC to use the service. Ask IT to check the gateway permissions and network policy.',
+  },
+  GATEWAY_TIMEOUT: {
+    category: 'retry',
+    zh: '网关响应超时。请稍后重试。',
+    en: 'The gateway did not answer in time. Please try again.',
+  },
+  GATEWAY_UNAVAILABLE: {
+    category: 'retry',
+    zh: '暂时连不上网关。请稍后重试；若持续出现，请联系 IT 检查网络。',
+    en: 'The gateway cannot be reached right now. Try again; if it keeps happening, ask IT to check the network.',
+  },
+  RATE_LIMITED: {
+    category: 'retry',
+    zh: '请求太频繁，网关暂时限流。请稍等片刻再试。',
+    en: 'Too many requests; the gateway is throttling. Wait a moment and try again.',
+  },
+  BODY_TOO_LARGE: {
+    category: 'it',
+    zh: '数据超过网关大小限制。请联系 IT 处理。',
+    en: 'The data is larger than the gateway allows. Please call IT.',
+  },
+  BAD_RESPONSE: {
+    category: 'retry',
+    zh: '收到无法识别的数据。请重试；若反复出现，请联系 IT。',
+    en: 'An unreadable response was received. Try again; if it keeps happening, call IT.',
+  },
+  REQUEST_REJECTED: {
+    category: 'it',
+    zh: '请求被拒绝。请联系 IT 检查配置。',
+    en: 'The request was rejected. Call IT to check the configuration.',
+  },
+  LICENSE_LOGIN_REJECTED: {
+    category: 'it',
+    zh: '电子证照系统拒绝登录。请联系 IT 检查证照系统账号配置。',
+    en: 'The e-license system refused the login. Call IT to check the e-license account configuration.',
+  },
+  LICENSE_REVOKED: {
+    category: 'license',
+    zh: '该证照已注销，不能作为办事依据。',
+    en: 'This license has been revoked and cannot be relied on.',
+  },
+  AUTH_CODE_EXPIRED: {
+    category: 'customer',
+    zh: '授权已过期。请办事人刷新粤商码，重新扫码授权。',
+    en: 'The authorization has expired. Ask the customer to refresh the code and scan again.',
+  },
+  AUTH_CODE_NOT_FOUND: {
+    category: 'customer',
+    zh: '找不到此次授权。请办事人刷新粤商码后重新扫码。',
+    en: 'The authorization was not found. Ask the customer to refresh the code and scan again.',
+  },
+  LICENSE_NOT_AUTHORIZED: {
+    category: 'license',
+    zh: '办事人未授权查看此证照。如需使用，请办事人重新授权后扫码。',
+    en: 'The customer has not authorized this license. If it is needed, ask them to authorize it and scan again.',
+  },
+  CONFIG_INVALID: {
+    category: 'it',
+    zh: '本机配置有误。请联系 IT 检查配置文件。',
+    en: 'This PC\'s configuration is wrong. Call IT to check the configuration file.',
+  },
+  STORAGE_FAILED: {
+    category: 'it',
+    zh: '本机无法保存数据。请联系 IT 检查磁盘空间和权限。',
+    en: 'This PC cannot save data. Call IT to check disk space and permissions.',
+  },
+  SCAN_CANCELLED: {
+    category: 'retry',
+    silent: true,
+    zh: '查询已取消。',
+    en: 'The lookup was cancelled.',
+  },
+  NO_CUSTOMER: {
+    category: 'retry',
+    zh: '当前没有办事企业。请先扫描粤商码。',
+    en: 'No enterprise is at the counter. Scan a Yueshang code first.',
+  },
+  SANDBOX_ONLY: {
+    category: 'it',
+    zh: '此功能仅在沙箱模式下可用。请联系 IT 确认运行模式。',
+    en: 'This works in sandbox mode only. Ask IT to check which mode the app runs in.',
+  },
+};
+
+export const ERROR_CODES = Object.keys(ERROR_ADVICE) as ErrorCode[];
+
+export function isErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(ERROR_ADVICE, v);
+}
+
+export function adviceFor(code: ErrorCode): ErrorAdvice {
+  return ERROR_ADVICE[code];
+}

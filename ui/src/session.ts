@@ -1,0 +1,263 @@
+// The counter's state for the customer in front of it: the scan lifecycle, its cards, errors, and clearing it all for 下一位.
+import { reactive } from 'vue';
+import * as api from './api';
+import { adviceFor } from './errors';
+import type {
+  AppError, Authorization, CounterInfo, Enterprise, FileInfo, License, LicenseOutcome, LicenseStatus,
+  LicenseSummary, ScanProgress, ScanResult, ServiceItem,
+} from './types';
+
+export type CardPhase = 'loading' | 'ready' | 'failed' | 'retrying';
+
+export interface Card {
+  summary: LicenseSummary;
+  license: License | null;
+  file: FileInfo | null;
+  error: AppError | null;
+  phase: CardPhase;
+}
+
+export type ScanPhase = 'idle' | 'scanning' | 'done' | 'failed';
+
+export interface SessionState {
+  counter: CounterInfo | null;
+  startError: AppError | null;
+  bizNum: string;
+  itemCode: string;
+  phase: ScanPhase;
+  enterprise: Enterprise | null;
+  authorization: Authorization | null;
+  cards: Card[];
+  elapsedMs: number | null;
+  error: AppError | null;
+  /** The license whose file is open in the viewer. */
+  viewing: string | null;
+  manualOpen: boolean;
+  manualText: string;
+}
+
+const ITEM_KEY = 'yueshang.itemCode';
+
+export const state = reactive<SessionState>({
+  counter: null,
+  startError: null,
+  bizNum: '',
+  itemCode: '',
+  phase: 'idle',
+  enterprise: null,
+  authorization: null,
+  cards: [],
+  elapsedMs: null,
+  error: null,
+  viewing: null,
+  manualOpen: false,
+  manualText: '',
+});
+
+// Module-level, not reactive: the id of the scan whose events and result still count.
+let currentScanId = 0;
+let nextScanId = 1;
+
+function rememberedItem(items: ServiceItem[]): string {
+  let code: string | null = null;
+  try {
+    code = localStorage.getItem(ITEM_KEY);
+  } catch {
+    code = null;
+  }
+  return items.some((i) => i.code === code) ? (code as string) : items[0].code;
+}
+
+export function chooseItem(code: string): void {
+  state.itemCode = code;
+  try {
+    localStorage.setItem(ITEM_KEY, code);
+  } catch {
+    // Without storage the choice still holds until the app restarts.
+  }
+}
+
+export async function start(): Promise<void> {
+  try {
+    // Listen before anything can scan, so no event of the first scan is missed.
+    await api.onScanProgress(onProgress);
+    const info = await api.counterInfo();
+    state.counter = info;
+    state.bizNum = info.bizNum;
+    state.itemCode = rememberedItem(info.serviceItems);
+  } catch (e) {
+    state.startError = api.asAppError(e);
+  }
+}
+
+/** Today in China, whatever the PC's time zone: the backend computes status with it too. */
+function chinaToday(): string {
+  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+/** The status to show: the most recent one we got (license detail over summary), never 有效 when
+ *  the detail says revoked, and never 有效 past the end of validity (a stale summary must not say so). */
+export function effectiveStatus(card: Card): LicenseStatus {
+  const reported = card.license?.status ?? card.summary.status;
+  if (reported === 'revoked' || card.license?.abolishReason) return 'revoked';
+  const until = card.license?.validUntil ?? card.summary.validUntil;
+  if (reported === 'valid' && until && until < chinaToday()) return 'expired';
+  return reported;
+}
+
+function clearCustomer(): void {
+  state.enterprise = null;
+  state.authorization = null;
+  state.cards = [];
+  state.elapsedMs = null;
+  state.error = null;
+  state.viewing = null;
+}
+
+function cardFor(position: number, licenseCode: string): Card | undefined {
+  const byPos = state.cards[position];
+  if (byPos && byPos.summary.licenseCode === licenseCode) return byPos;
+  return state.cards.find((c) => c.summary.licenseCode === licenseCode);
+}
+
+function setCards(licenses: LicenseSummary[]): void {
+  state.cards = [...licenses]
+    .sort((a, b) => a.position - b.position)
+    .map((summary) => ({ summary, license: null, file: null, error: null, phase: 'loading' as CardPhase }));
+}
+
+function applyOutcome(card: Card, o: LicenseOutcome): void {
+  card.summary = o.summary;
+  card.license = o.license;
+  card.file = o.file;
+  card.error = o.error;
+  card.phase = o.error ? 'failed' : 'ready';
+}
+
+function onProgress(p: ScanProgress): void {
+  if (p.scanId !== currentScanId) return;
+  const ev = p.event;
+  switch (ev.kind) {
+    case 'enterpriseKnown':
+      state.bizNum = ev.bizNum;
+      state.enterprise = ev.enterprise;
+      state.authorization = ev.authorization;
+      // The code is spent; its text must not linger in the manual field.
+      state.manualText = '';
+      setCards(ev.authorization.licenses);
+      break;
+    case 'licenseArrived': {
+      const card = cardFor(ev.license.position, ev.license.licenseCode);
+      if (!card) return;
+      card.license = ev.license;
+      // A revoked license never gets a file, so it is complete on arrival.
+      if (ev.license.status === 'revoked' && card.phase === 'loading') card.phase = 'ready';
+      break;
+    }
+    case 'fileArrived': {
+      const card = cardFor(ev.position, ev.licenseCode);
+      if (!card) return;
+      card.file = ev.file;
+      card.error = null;
+      card.phase = 'ready';
+      break;
+    }
+    case 'licenseFailed': {
+      const card = cardFor(ev.position, ev.licenseCode);
+      if (!card) return;
+      card.error = ev.error;
+      card.phase = 'failed';
+      break;
+    }
+  }
+}
+
+export function isScanning(): boolean {
+  return state.phase === 'scanning';
+}
+
+export async function submitScan(rawPayload: string): Promise<void> {
+  const payload = rawPayload.trim();
+  if (!payload || !state.counter) return;
+  const scanId = nextScanId++;
+  currentScanId = scanId;
+  // A new code is a new customer: nothing of the previous one may stay on screen.
+  clearCustomer();
+  state.phase = 'scanning';
+  try {
+    const result = await api.scan(scanId, payload, state.itemCode);
+    if (scanId !== currentScanId) return;
+    reconcile(result);
+  } catch (e) {
+    if (scanId !== currentScanId) return;
+    const err = api.asAppError(e);
+    if (adviceFor(err.code).silent) return;
+    clearCustomer();
+    state.error = err;
+    state.phase = 'failed';
+  }
+}
+
+/** The final result is the truth: whatever events were missed or arrived out of order. */
+function reconcile(r: ScanResult): void {
+  state.bizNum = r.bizNum;
+  state.enterprise = r.enterprise;
+  state.authorization = r.authorization;
+  state.elapsedMs = r.elapsedMs;
+  state.manualText = '';
+  const outcomes = [...r.licenses].sort((a, b) => a.summary.position - b.summary.position);
+  state.cards = outcomes.map((o) => {
+    const card: Card = { summary: o.summary, license: null, file: null, error: null, phase: 'loading' };
+    applyOutcome(card, o);
+    return card;
+  });
+  state.phase = 'done';
+}
+
+export async function retry(licenseCode: string): Promise<void> {
+  const card = state.cards.find((c) => c.summary.licenseCode === licenseCode);
+  if (!card || card.phase === 'retrying') return;
+  const scanId = currentScanId;
+  card.phase = 'retrying';
+  try {
+    const outcome = await api.retryLicense(licenseCode);
+    if (scanId !== currentScanId) return;
+    const again = state.cards.find((c) => c.summary.licenseCode === licenseCode);
+    if (again) applyOutcome(again, outcome);
+  } catch (e) {
+    if (scanId !== currentScanId) return;
+    const again = state.cards.find((c) => c.summary.licenseCode === licenseCode);
+    if (again) {
+      again.error = api.asAppError(e);
+      again.phase = 'failed';
+    }
+  }
+}
+
+export async function nextCustomer(): Promise<void> {
+  // Stop listening to the old scan before anything else: its late events must not redraw it.
+  currentScanId = 0;
+  clearCustomer();
+  state.manualText = '';
+  state.manualOpen = false;
+  state.phase = 'idle';
+  try {
+    const { bizNum } = await api.nextCustomer();
+    state.bizNum = bizNum;
+  } catch (e) {
+    const err = api.asAppError(e);
+    if (!adviceFor(err.code).silent) state.error = err;
+  }
+}
+
+export function dismissError(): void {
+  state.error = null;
+}
+
+export function failureCount(): number {
+  return state.cards.filter((c) => c.phase === 'failed').length;
+}
+
+export function settledCount(): number {
+  return state.cards.filter((c) => c.phase === 'ready' || c.phase === 'failed').length;
+}
