@@ -154,7 +154,10 @@ impl Driver {
             command.env(key, value);
         }
         let process = Group::spawn("tauri-driver", &mut command);
-        wait_for_port(port);
+        // tauri-driver answers before the WebKitWebDriver it starts does; a session asked for
+        // in between fails. Both must listen.
+        wait_for_port(port, "tauri-driver");
+        wait_for_port(native_port, "WebKitWebDriver");
         Driver { url: format!("http://127.0.0.1:{port}"), _process: process }
     }
 }
@@ -167,11 +170,11 @@ fn free_ports() -> [u16; 2] {
     [a, b].map(|l| l.local_addr().expect("bound address").port())
 }
 
-/// Waits until the driver accepts connections (it starts in well under a second).
-fn wait_for_port(port: u16) {
+/// Waits until a driver accepts connections (each starts in well under a second).
+fn wait_for_port(port: u16, who: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "tauri-driver did not listen on port {port} within 30 s");
+        assert!(Instant::now() < deadline, "{who} did not listen on port {port} within 30 s");
         std::thread::sleep(Duration::from_millis(50));
     }
 }

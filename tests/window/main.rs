@@ -2,8 +2,8 @@
 //! binary against a sandbox gateway this test starts (so it can issue codes and inject faults).
 //!
 //! One session walks a clerk's day: scanner key strokes into the window, the enterprise and every
-//! license card with its status, the viewer, 下一位, an expired code, a gateway timeout, and a
-//! revoked license. A second session starts the app with no configuration at all (sandbox mode)
+//! license card with its status, the viewer, 下一位, an expired code, a gateway timeout, a
+//! revoked license, and failed cards with 重试. A second session starts the app with no configuration at all (sandbox mode)
 //! and uses the sandbox helper with the mouse. Screenshots go to tests/out/window/.
 
 mod harness;
@@ -18,13 +18,15 @@ use std::time::Duration;
 use yueshang_core::clock::{Clock, SystemClock};
 use yueshang_core::domain::license::parse_license_date;
 use yueshang_core::domain::{IssueState, LicenseStatus};
-use yueshang_gateway_sim::samples::{self, SampleEnterprise};
+use yueshang_gateway_sim::samples::{self, FileKind, SampleEnterprise};
 use yueshang_gateway_sim::{SandboxGateway, SimOptions};
 
 /// The sample with thirteen licenses, the one with a revoked license, and a plain one.
 const MANY: &str = "91440300MA5F8LQ26J";
 const WITH_REVOKED: &str = "91440604MA4UK2R7XR";
 const WITH_EXPIRED: &str = "91441900MA51JN4P07";
+/// The sample whose pharmacy license is a scanned JPEG.
+const WITH_SCAN: &str = "91440703MA52RT6H9J";
 
 /// What each license card must say, computed from the sample data with the core's status rule.
 fn expected_statuses(enterprise: &SampleEnterprise) -> BTreeMap<String, &'static str> {
@@ -258,6 +260,47 @@ async fn a_clerks_day_in_the_real_window() {
     window.until_gone("error-banner").await;
     expect_cards(&window, &revoked).await;
     window.screenshot("07-revoked").await;
+
+    // The gateway refuses every annotated copy (three tries each): each card says why and offers
+    // 重试; 重试 on the scanned license brings it, and the viewer shows the image.
+    let scanned = sample(WITH_SCAN);
+    let tries = scanned.licenses.len() * 3;
+    control.set_faults(vec![format!("archive:status=503*{tries}").parse().unwrap()]);
+    window.scan(&control.issue_code(WITH_SCAN, None).unwrap().payload).await;
+    window.until_text("enterprise-card", &scanned.name).await;
+    window
+        .until("every card failed, with 重试", || async {
+            let cards = cards(&window).await;
+            (cards.len() == scanned.licenses.len() && cards.iter().all(|c| c["state"] == "failed")).then_some(())
+        })
+        .await;
+    let retries = window.js(r#"return document.querySelectorAll('[data-testid="retry-button"]').length;"#).await;
+    assert_eq!(retries.as_u64(), Some(scanned.licenses.len() as u64));
+    window.until_text("card-error", "稍后重试").await;
+    window.screenshot("08-failed-cards").await;
+    control.clear_faults();
+    let jpeg = scanned.licenses.iter().find(|l| l.file == FileKind::ScannedJpeg).expect("a scanned license");
+    let card = format!(r#"[data-testid="license-card"][data-license-code="{}"]"#, jpeg.license.license_code);
+    window.js(&format!(r#"document.querySelector('{card} [data-testid="retry-button"]').click(); return true;"#)).await;
+    window
+        .until("the retried card to be ready", || async {
+            let phase = window.js(&format!("return document.querySelector('{card}').dataset.phase;")).await;
+            (phase == "ready").then_some(())
+        })
+        .await;
+    window.js(&format!("document.querySelector('{card}').click(); return true;")).await;
+    window
+        .until("the scanned image in the viewer", || async {
+            let shown = window
+                .js(r#"const i = document.querySelector('[data-testid="viewer-image"]');
+                       return !!i && i.complete && i.naturalWidth > 0;"#)
+                .await;
+            (shown == true).then_some(())
+        })
+        .await;
+    window.screenshot("09-viewer-image").await;
+    window.type_keys(&ESCAPE.to_string()).await;
+    window.until_gone("viewer").await;
     window.close().await;
     drop(driver);
 

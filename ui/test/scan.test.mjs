@@ -302,6 +302,10 @@ test('下一位 by F8 clears every trace of the enterprise and shows the new han
     assertNoTrace(await page.evaluate(() => document.body.innerHTML));
     await page.getByTestId('scan-prompt').waitFor();
     assert.equal(await page.getByTestId('scan-status').textContent(), '就绪，请扫码');
+    // Nothing focused: a stray Enter does not press 下一位 again.
+    assert.equal(await page.evaluate(() => document.activeElement === document.body), true);
+    await page.keyboard.press('Enter');
+    assert.equal((await calls(page, 'next_customer')).length, 1);
     // Ready to scan at once.
     await page.keyboard.type(PAYLOAD);
     await page.keyboard.press('Enter');
