@@ -1,7 +1,7 @@
 //! Starting the counter: the configured gateway, or the in-process sandbox gateway with its sample
 //! enterprises when no configuration file exists; and the state the commands share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use yueshang_core::cache::Cache;
@@ -82,12 +82,16 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
         }
         Some(path) => {
             tracing::info!(path = %path.display(), "configuration file");
-            let config = Config::load(&path)?;
+            let config = Config::load(&path).map_err(|e| naming_the_file(e, &path))?;
             match config.mode {
-                Mode::Gateway => (Mode::Gateway, config.into_settings(None)?, None),
+                Mode::Gateway => {
+                    (Mode::Gateway, config.into_settings(None).map_err(|e| naming_the_file(e, &path))?, None)
+                }
                 Mode::Sandbox => {
                     let sandbox = start_sandbox().await?;
-                    let settings = config.into_settings(Some(sandbox_settings(&sandbox.base_url())))?;
+                    let settings = config
+                        .into_settings(Some(sandbox_settings(&sandbox.base_url())))
+                        .map_err(|e| naming_the_file(e, &path))?;
                     (Mode::Sandbox, settings, Some(sandbox))
                 }
             }
@@ -104,6 +108,15 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     let station = station(settings, cache)?;
     tracing::info!(mode = ?mode, cache = %cache_file.display(), "counter started");
     Ok(Counter { desk: Desk::new(Arc::new(station))?, mode, sandbox })
+}
+
+/// IT looking at the window must know which of the PC's files to fix.
+fn naming_the_file(mut error: Error, path: &Path) -> Error {
+    let shown = path.display().to_string();
+    if error.code == ErrorCode::ConfigInvalid && !error.message.contains(&shown) {
+        error.message = format!("配置文件 {shown}：{}", error.message);
+    }
+    error
 }
 
 fn station(settings: Settings, cache: Arc<Cache>) -> Result<Station, Error> {
@@ -131,6 +144,17 @@ mod tests {
         assert_eq!(launch.config, Some(PathBuf::from("/etc/y.toml")));
         assert_eq!(launch.data_dir, Some(PathBuf::from("/var/y")));
         assert!(Launch::from_args(args(&[])).unwrap().config.is_none());
+    }
+
+    #[test]
+    fn a_configuration_error_names_the_file_once() {
+        let path = Path::new("/etc/yueshang/config.toml");
+        let named = naming_the_file(Error::config("gateway.paasid", "不能为空"), path);
+        assert!(named.message.starts_with("配置文件 /etc/yueshang/config.toml：配置项 gateway.paasid"));
+        let again = naming_the_file(named.clone(), path);
+        assert_eq!(again.message, named.message);
+        let other = naming_the_file(Error::new(ErrorCode::StorageFailed), path);
+        assert_eq!(other.message, ErrorCode::StorageFailed.advice());
     }
 
     #[test]

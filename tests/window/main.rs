@@ -2,9 +2,10 @@
 //! binary against a sandbox gateway this test starts (so it can issue codes and inject faults).
 //!
 //! One session walks a clerk's day: scanner key strokes into the window, the enterprise and every
-//! license card with its status, the viewer, 下一位, an expired code, a gateway timeout, a
-//! revoked license, and failed cards with 重试. A second session starts the app with no configuration at all (sandbox mode)
-//! and uses the sandbox helper with the mouse. Screenshots go to tests/out/window/.
+//! license card with its status, the viewer, 下一位, an expired code, a gateway timeout, a revoked
+//! license, and failed cards with 重试. A second session starts the app with no configuration at
+//! all (sandbox mode) and uses the sandbox helper with the mouse; a third starts it with a broken
+//! configuration. Screenshots go to tests/out/window/.
 
 mod harness;
 mod page;
@@ -305,6 +306,20 @@ async fn a_clerks_day_in_the_real_window() {
     drop(driver);
 
     sandbox_mode_with_the_mouse(&app, &display, home.path()).await;
+    a_broken_configuration_is_shown_for_it(&app, &display, home.path()).await;
+}
+
+/// A configuration file IT left incomplete: the window opens and names the key to fix.
+async fn a_broken_configuration_is_shown_for_it(app: &Path, display: &Display, home: &Path) {
+    let config = home.join("broken.toml");
+    std::fs::write(&config, "mode = \"gateway\"\n[gateway]\nenvironment = \"test\"\n").expect("write config");
+    let data = home.join("broken-data");
+    let driver = Driver::start(display, &[("YUESHANG_CONFIG", &config), ("YUESHANG_DATA_DIR", &data)]);
+    let window = Window::open(&driver.url, app, display, "config").await;
+    window.until_text("app-starting", "gateway.paasid").await;
+    window.until_text("error-banner", "CONFIG_INVALID").await;
+    window.screenshot("01-invalid").await;
+    window.close().await;
 }
 
 /// No configuration at all: the app runs its own sandbox, says so, and its helper panel lets a

@@ -1,4 +1,4 @@
-// The IPC contract's types (see the shared ipc-contract.md): what the Rust shell sends and accepts, and nothing else.
+// The IPC contract's types, mirroring src-tauri/src/dto.rs: what the Rust shell sends and accepts, and nothing else.
 
 export type ErrorCode =
   | 'CODE_INVALID' | 'CODE_UNKNOWN' | 'CODE_EXPIRED' | 'CODE_USED' | 'CONSENT_DECLINED'

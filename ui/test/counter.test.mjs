@@ -154,6 +154,9 @@ test('a start-up failure shows the error instead of a blank window', async () =>
   });
   try {
     assert.match(await page.getByTestId('error-banner').textContent(), /配置项 gateway\.paasid 缺失/);
+    // Nothing to dismiss: a dismissed start-up error would leave a blank window.
+    assert.equal(await page.getByTestId('error-dismiss').count(), 0);
+    assert.match(await page.getByTestId('app-starting').textContent(), /柜台未能启动/);
   } finally {
     await closePage(page);
   }

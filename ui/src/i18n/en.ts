@@ -4,7 +4,7 @@ import type { Messages } from './zh-CN';
 export const en: Messages = {
   'app.title': 'Yueshang Counter',
   'app.starting': 'Starting…',
-  'app.startFailed': 'Could not read the counter settings',
+  'app.startFailed': 'The counter could not start. Ask IT to fix what is shown below, then open the app again.',
 
   'header.counter': 'Counter',
   'header.clerk': 'Clerk',

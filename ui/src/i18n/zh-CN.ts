@@ -2,7 +2,7 @@
 export const zhCN = {
   'app.title': '粤商码免证办柜台',
   'app.starting': '正在启动…',
-  'app.startFailed': '无法读取柜台信息',
+  'app.startFailed': '柜台未能启动，请联系 IT 按下面的提示处理后重新打开本程序。',
 
   'header.counter': '窗口',
   'header.clerk': '经办人',

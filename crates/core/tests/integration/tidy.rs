@@ -41,3 +41,23 @@ fn every_source_file_opens_with_a_line_saying_what_it_owns() {
         files.iter().filter(|f| !opens_with_purpose(f)).map(|f| f.display().to_string()).collect();
     assert!(missing.is_empty(), "files without a purpose line: {missing:?}");
 }
+
+/// The window's error table (ui/src/types.ts, ui/src/errors.ts) names exactly the core's codes,
+/// so a code added on one side cannot reach the clerk as an unknown one.
+#[test]
+fn the_ui_knows_every_error_code_and_no_other() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let types = std::fs::read_to_string(root.join("ui/src/types.ts")).expect("ui/src/types.ts");
+    let union = types.split("export type ErrorCode =").nth(1).expect("an ErrorCode union").split(';').next().unwrap();
+    let mut ui: Vec<String> =
+        union.split('|').map(|c| c.trim().trim_matches('\'').to_owned()).filter(|c| !c.is_empty()).collect();
+    ui.sort();
+    let mut core: Vec<String> = yueshang_core::ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+    core.sort();
+    assert_eq!(ui, core, "ui/src/types.ts ErrorCode differs from yueshang_core::ErrorCode");
+
+    let errors = std::fs::read_to_string(root.join("ui/src/errors.ts")).expect("ui/src/errors.ts");
+    for code in &core {
+        assert!(errors.contains(&format!("  {code}: {{")), "ui/src/errors.ts has no advice for {code}");
+    }
+}
