@@ -1,10 +1,10 @@
 // Browser tests of the counter frame: start-up, badges, service item memory, language, error texts, CSP and the 1366×768 layout.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  closePage, counterInfo, launchBrowser, startServer, UI_DIR, emitProgress, openApp, rejectPending, resolvePending, scanResult, setup, shot, startScan,
+  sharedBrowser, closePage, counterInfo, launchBrowser, startServer, UI_DIR, emitProgress, openApp, rejectPending, resolvePending, scanResult, shot, startScan,
   waitForPending, authorization, ENTERPRISE,
 } from './support.mjs';
 
@@ -16,13 +16,7 @@ const ERROR_CODES = [
   'SANDBOX_ONLY',
 ];
 
-let env;
-before(async () => {
-  env = await setup();
-});
-after(async () => {
-  await env?.close();
-});
+const env = sharedBrowser();
 
 test('initial render shows the counter, the sandbox badge, the handling number and the service items', async () => {
   const page = await openApp(env);

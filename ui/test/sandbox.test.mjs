@@ -1,17 +1,11 @@
 // Browser tests of the sandbox helper: only in sandbox mode, usable by mouse, its 粤商码 feeds the same scan path as the scanner.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  calls, closePage, counterInfo, makeImage, openApp, SANDBOX_ENTERPRISES, scanResult, setResponse, setup, shot, waitForCall,
+  sharedBrowser, calls, closePage, counterInfo, makeImage, openApp, SANDBOX_ENTERPRISES, scanResult, setResponse, shot, waitForCall,
 } from './support.mjs';
 
-let env;
-before(async () => {
-  env = await setup();
-});
-after(async () => {
-  await env?.close();
-});
+const env = sharedBrowser();
 
 test('the sandbox panel (F6 or button) lists samples, shows the live QR, and 用此码扫码 scans its payload', async () => {
   const page = await openApp(env, { responses: { sandbox_enterprises: { value: SANDBOX_ENTERPRISES }, scan: { value: scanResult() } } });

@@ -1,19 +1,13 @@
 // Browser tests of the scan flow: the keyboard-wedge scanner, manual entry with an input method, streaming cards, retry and 下一位.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  authorization, calls, closePage, counterInfo, emitProgress, ENTERPRISE, fileInfo, license, openApp, outcome, PAYLOAD,
-  rejectPending, resolvePending, scanResult, scanWithGun, setup, shot, startScan, summaries, typeKeyEvents, waitForCall,
+  sharedBrowser, authorization, calls, closePage, counterInfo, emitProgress, ENTERPRISE, fileInfo, license, openApp, outcome, PAYLOAD,
+  rejectPending, resolvePending, scanResult, scanWithGun, shot, startScan, summaries, typeKeyEvents, waitForCall,
   waitForPending,
 } from './support.mjs';
 
-let env;
-before(async () => {
-  env = await setup();
-});
-after(async () => {
-  await env?.close();
-});
+const env = sharedBrowser();
 
 const cardsState = (page) =>
   page.$$eval('[data-testid="license-card"]', (els) =>

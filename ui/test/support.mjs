@@ -1,4 +1,5 @@
 // Shared test support: serves the harness build under the production CSP, drives headless Chromium, and holds the fixtures.
+import { after, before } from 'node:test';
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
@@ -79,6 +80,19 @@ export async function setup() {
       await server.close();
     },
   };
+}
+
+/** One browser and server for a whole test file: filled in before its first test, closed after
+ *  its last. */
+export function sharedBrowser() {
+  const env = {};
+  before(async () => {
+    Object.assign(env, await setup());
+  });
+  after(async () => {
+    await env.close?.();
+  });
+  return env;
 }
 
 /** Opens the harness with scripted responses; returns once the counter header is on screen. */

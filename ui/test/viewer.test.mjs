@@ -1,18 +1,12 @@
 // Browser tests of the license viewer: a hand-written PDF rendered by the bundled pdf.js under the CSP, an image, keys and clean-up.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  calls, closePage, counterInfo, fileInfo, makeImage, makePdf, openApp, scanResult, setResponse, setup, shot, startScan,
+  sharedBrowser, calls, closePage, counterInfo, fileInfo, makeImage, makePdf, openApp, scanResult, setResponse, shot, startScan,
   summaries,
 } from './support.mjs';
 
-let env;
-before(async () => {
-  env = await setup();
-});
-after(async () => {
-  await env?.close();
-});
+const env = sharedBrowser();
 
 async function resultWith(page, mime) {
   const r = scanResult({ n: 4 });
