@@ -48,8 +48,9 @@ fn expected_statuses(enterprise: &SampleEnterprise) -> BTreeMap<String, &'static
         .collect()
 }
 
-/// A gateway-mode configuration pointing at the test's sandbox, with a short timeout so the
-/// timeout step takes seconds, not the production 17 s.
+/// A gateway-mode configuration pointing at the test's sandbox, with a 4 s timeout: the timeout
+/// step takes seconds, not the production 17 s, yet a busy 2-core machine rendering the sample
+/// PDFs stays well within it.
 fn write_config(dir: &Path, sim: &SandboxGateway) -> std::path::PathBuf {
     use yueshang_gateway_sim as s;
     let settings = s::sandbox_settings(&sim.base_url());
@@ -84,7 +85,7 @@ name = "天河区政务服务中心"
 counter = "B07"
 
 [tuning]
-request_timeout_ms = 1500
+request_timeout_ms = 4000
 "#,
         yst = g.yst_base,
         license = g.license_base,
@@ -248,7 +249,7 @@ async fn a_clerks_day_in_the_real_window() {
     window.screenshot("05-code-expired").await;
 
     // A gateway that does not answer in time: the timeout message, and the app goes on.
-    control.set_faults(vec!["code2auth:latency=4000*1".parse().unwrap()]);
+    control.set_faults(vec!["code2auth:latency=7000*1".parse().unwrap()]);
     window.scan(&control.issue_code(WITH_REVOKED, None).unwrap().payload).await;
     window.until_text("error-banner", "超时").await;
     window.screenshot("06-gateway-timeout").await;

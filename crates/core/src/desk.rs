@@ -97,7 +97,15 @@ impl Desk {
             let item_code = item_code;
             station.scan(&scanned, item_code.as_deref(), &biz_num, &forward).await
         });
-        self.lock().scan = Some(task.abort_handle());
+        {
+            // 下一位 may have come while the task was being spawned: then it stops at once.
+            let mut state = self.lock();
+            if state.generation == generation {
+                state.scan = Some(task.abort_handle());
+            } else {
+                task.abort();
+            }
+        }
 
         let result = task.await;
         let mut state = self.lock();
