@@ -46,6 +46,11 @@ impl Launch {
         }
         Ok(launch)
     }
+
+    /// The data folder this launch will use, if it can be known.
+    pub(crate) fn data_dir(&self) -> Option<PathBuf> {
+        config::data_dir(self.data_dir.clone()).ok()
+    }
 }
 
 /// A started counter: its desk, how it is connected, and the sandbox it runs when in sandbox mode.

@@ -4,20 +4,20 @@
 mod commands;
 mod dto;
 mod launch;
+mod logging;
 
 use launch::{AppState, Launch};
 use tauri::Manager;
 
 /// Runs the app until its window closes.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("YUESHANG_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    let launch = Launch::from_args(std::env::args().skip(1));
+    let logs = logging::init(launch.as_ref().ok().and_then(Launch::data_dir).as_deref());
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), logs = ?logs, "yueshang-counter starting");
     tauri::Builder::default()
-        .setup(|app| {
+        .setup(move |app| {
             // A counter that cannot start still opens its window, which tells IT what to fix.
-            let state = match Launch::from_args(std::env::args().skip(1)) {
+            let state = match launch {
                 Ok(launch) => match tauri::async_runtime::block_on(launch::start(launch)) {
                     Ok(counter) => AppState::Ready(Box::new(counter)),
                     Err(error) => AppState::Broken(error),

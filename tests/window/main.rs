@@ -305,6 +305,7 @@ async fn a_clerks_day_in_the_real_window() {
     window.until_gone("viewer").await;
     window.close().await;
     drop(driver);
+    expect_a_clean_log(&data);
 
     sandbox_mode_with_the_mouse(&app, &display, home.path()).await;
     a_broken_configuration_is_shown_for_it(&app, &display, home.path()).await;
@@ -321,6 +322,22 @@ async fn a_broken_configuration_is_shown_for_it(app: &Path, display: &Display, h
     window.until_text("error-banner", "CONFIG_INVALID").await;
     window.screenshot("01-invalid").await;
     window.close().await;
+}
+
+/// The day's log file is in the data folder, says what happened, and holds no secret and no
+/// scanned code.
+fn expect_a_clean_log(data: &Path) {
+    let logs = data.join("logs");
+    let text: String = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("{}: {e}", logs.display()))
+        .map(|f| std::fs::read_to_string(f.expect("log entry").path()).expect("read log"))
+        .collect();
+    assert!(text.contains("counter started"), "the log says nothing of the start:\n{text}");
+    assert!(text.contains("GATEWAY_TIMEOUT"), "the log does not record the timeout");
+    use yueshang_gateway_sim as s;
+    for secret in [s::SANDBOX_TOKEN, s::SANDBOX_PASSWORD, s::SANDBOX_APP_SECRET, "yueshangma.sandbox.invalid"] {
+        assert!(!text.contains(secret), "the log holds {secret}");
+    }
 }
 
 /// No configuration at all: the app runs its own sandbox, says so, and its helper panel lets a
