@@ -56,12 +56,7 @@ pub(crate) async fn next_customer(state: State<'_, AppState>) -> Answer<NextCust
 
 #[tauri::command]
 pub(crate) async fn retry_license(state: State<'_, AppState>, license_code: String) -> Answer<OutcomeDto> {
-    let desk = &state.counter()?.desk;
-    let outcome = desk.retry_license(&license_code).await?;
-    let position = desk
-        .customer()
-        .and_then(|c| c.authorization.licenses.iter().position(|l| l.summary.license_code == license_code))
-        .unwrap_or_default();
+    let (position, outcome) = state.counter()?.desk.retry_license(&license_code).await?;
     Ok(OutcomeDto::new(position, &outcome))
 }
 

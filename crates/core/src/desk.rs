@@ -93,10 +93,7 @@ impl Desk {
             observe(event);
         };
         let station = self.station.clone();
-        let task = tokio::spawn(async move {
-            let item_code = item_code;
-            station.scan(&scanned, item_code.as_deref(), &biz_num, &forward).await
-        });
+        let task = tokio::spawn(async move { station.scan(&scanned, item_code.as_deref(), &biz_num, &forward).await });
         {
             // 下一位 may have come while the task was being spawned: then it stops at once.
             let mut state = self.lock();
@@ -137,8 +134,9 @@ impl Desk {
         self.lock().customer.clone()
     }
 
-    /// Fetches one license of the current customer again.
-    pub async fn retry_license(&self, license_code: &str) -> Result<LicenseOutcome> {
+    /// Fetches one license of the current customer again; its position in the authorization and
+    /// its new outcome.
+    pub async fn retry_license(&self, license_code: &str) -> Result<(usize, LicenseOutcome)> {
         let customer = self.require_customer()?;
         self.station.retry_license(&customer, license_code, &|_| {}).await
     }

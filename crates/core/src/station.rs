@@ -291,13 +291,14 @@ impl Station {
     }
 
     /// Fetches one license of a customer again (its first fetch failed), with the authorization's
-    /// cached auth code; resolves with the license's new outcome, failed or not.
+    /// auth code; resolves with the license's position in the authorization and its new
+    /// outcome, failed or not.
     pub async fn retry_license(
         &self,
         customer: &Customer,
         license_code: &str,
         observe: Observer<'_>,
-    ) -> Result<LicenseOutcome> {
+    ) -> Result<(usize, LicenseOutcome)> {
         let (position, authorized) = customer
             .authorization
             .licenses
@@ -313,7 +314,7 @@ impl Station {
             today: self.clock.now_china().date_naive(),
             observe,
         };
-        Ok(self.fetch_license(&handling, position, authorized, None).await)
+        Ok((position, self.fetch_license(&handling, position, authorized, None).await))
     }
 
     /// Fetches one license's detail and annotated copy at the same time and stores them together.

@@ -109,7 +109,8 @@ async fn a_failed_license_can_be_fetched_again() {
     assert!(outcome.licenses.iter().all(|l| l.error.as_ref().map(|e| e.code) == Some(ErrorCode::GatewayUnavailable)));
 
     let code = outcome.licenses[1].summary.license_code.clone();
-    let retried = s.desk.retry_license(&code).await.unwrap();
+    let (position, retried) = s.desk.retry_license(&code).await.unwrap();
+    assert_eq!(position, 1);
     assert!(retried.error.is_none(), "{:?}", retried.error);
     assert_eq!(retried.summary.license_code, code);
     assert!(retried.file.is_some());
