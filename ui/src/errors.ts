@@ -141,6 +141,66 @@ export const ERROR_ADVICE: Record<ErrorCode, ErrorAdvice> = {
     zh: '此功能仅在沙箱模式下可用。请联系 IT 确认运行模式。',
     en: 'This works in sandbox mode only. Ask IT to check which mode the app runs in.',
   },
+  LICENSE_EXPIRED: {
+    category: 'license',
+    zh: '该证照已过期，不能出具用证副本。请办事人到发证机关办理延续后重新授权。',
+    en: 'This license has expired and cannot be stamped or printed. The holder must renew it with the issuer.',
+  },
+  STATUS_UNCHECKED: {
+    category: 'retry',
+    zh: '暂时无法联网核验证照状态。可以继续出具副本，副本上会注明最近一次核验的时间；也可以稍后重试。',
+    en: 'The license status could not be re-checked online. You may go on; the copy states when it was last checked. Or try again later.',
+  },
+  FONT_MISSING: {
+    category: 'it',
+    zh: '本机没有中文字体，无法生成用证副本。请联系 IT 安装中文字体（如 fonts-wqy-microhei、微软雅黑）。',
+    en: 'No Chinese font is installed, so no copy can be made. Ask IT to install one (e.g. fonts-wqy-microhei, Microsoft YaHei).',
+  },
+  FILE_UNREADABLE: {
+    category: 'license',
+    zh: '证照文件已损坏或被加密，无法加盖用证标记。请点“重试”重新获取。',
+    en: 'The license file is damaged or encrypted and cannot be stamped. Press Retry to fetch it again.',
+  },
+  NO_PRINTER: {
+    category: 'it',
+    zh: '本机没有可用的打印机。请联系 IT 添加打印机，或先另存为 PDF。',
+    en: 'This PC has no printer. Ask IT to add one, or save the copy as PDF.',
+  },
+  PRINTER_NOT_FOUND: {
+    category: 'it',
+    zh: '找不到所选打印机。请换一台打印机，或联系 IT 检查打印机配置。',
+    en: 'The chosen printer does not exist. Pick another, or ask IT to check the printer setting.',
+  },
+  PRINTER_UNAVAILABLE: {
+    category: 'retry',
+    zh: '打印机已暂停、脱机或不接收任务。请检查打印机电源、纸张和连接，或换一台打印机。',
+    en: 'The printer is paused, offline or not accepting jobs. Check power, paper and cable, or pick another printer.',
+  },
+  PRINT_FAILED: {
+    category: 'retry',
+    zh: '打印任务没有送达打印服务。请重试；持续出现请联系 IT。',
+    en: 'The print job did not reach the print service. Try again; if it persists, tell IT.',
+  },
+  PRINT_CANCELLED: {
+    category: 'retry',
+    zh: '已取消打印，没有发送任何打印任务。',
+    en: 'Printing was cancelled; nothing was sent.',
+  },
+  SAVE_FAILED: {
+    category: 'retry',
+    zh: '无法保存到所选文件夹。请确认文件夹可写且磁盘有空间，或换一个文件夹。',
+    en: 'The copy could not be saved there. Check the folder is writable and the disk has space, or pick another folder.',
+  },
+  RECORD_INVALID: {
+    category: 'retry',
+    zh: '办结信息不完整，请补全后再提交。',
+    en: 'The handling record is incomplete; complete it and submit again.',
+  },
+  BIZ_NUM_UNKNOWN: {
+    category: 'it',
+    zh: '本机没有这个办件号的记录，请核对办件号。',
+    en: 'This counter has no handling with that number; check the number.',
+  },
 };
 
 export const ERROR_CODES = Object.keys(ERROR_ADVICE) as ErrorCode[];

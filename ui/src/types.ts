@@ -8,7 +8,19 @@ export type ErrorCode =
   | 'AUTH_CODE_NOT_FOUND' | 'LICENSE_NOT_AUTHORIZED' | 'CONFIG_INVALID' | 'STORAGE_FAILED'
   | 'SCAN_CANCELLED'
   | 'NO_CUSTOMER'
-  | 'SANDBOX_ONLY';
+  | 'SANDBOX_ONLY'
+  | 'LICENSE_EXPIRED'
+  | 'STATUS_UNCHECKED'
+  | 'FONT_MISSING'
+  | 'FILE_UNREADABLE'
+  | 'NO_PRINTER'
+  | 'PRINTER_NOT_FOUND'
+  | 'PRINTER_UNAVAILABLE'
+  | 'PRINT_FAILED'
+  | 'PRINT_CANCELLED'
+  | 'SAVE_FAILED'
+  | 'RECORD_INVALID'
+  | 'BIZ_NUM_UNKNOWN';
 
 /** What every command rejects with; `message` is Chinese and specific, `code` is what the UI branches on. */
 /** `message` is the backend's whole Chinese message; `fact` is only what it adds to the code's

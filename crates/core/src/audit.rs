@@ -16,8 +16,22 @@ pub enum AuditKind {
     LicenseFetch,
     /// A whole scan finished; the detail counts what arrived and what failed.
     ScanDone,
-    /// A handling record was submitted.
+    /// A handling record was sent to the gateway (ok), or a send failed (failed; it stays queued
+    /// or, refused for good, needs a person).
     Submit,
+    /// A handling record was written to the outbox, to be sent.
+    SubmitQueued,
+    /// The clerk moved on (下一位, or the screen cleared itself); the detail says whether a
+    /// handling record was made.
+    CaseClosed,
+    /// A license's status was fetched again before a copy was made.
+    LicenseRecheck,
+    /// A stamped copy (用证副本) was made; the detail carries its serial and the hashes.
+    CopyStamp,
+    /// A stamped copy was sent to a printer; the detail names the printer and the job.
+    CopyPrint,
+    /// A stamped copy was saved as a PDF file; the detail names the path.
+    CopySave,
 }
 
 impl AuditKind {
@@ -29,6 +43,12 @@ impl AuditKind {
             AuditKind::LicenseFetch => "license_fetch",
             AuditKind::ScanDone => "scan_done",
             AuditKind::Submit => "submit",
+            AuditKind::SubmitQueued => "submit_queued",
+            AuditKind::CaseClosed => "case_closed",
+            AuditKind::LicenseRecheck => "license_recheck",
+            AuditKind::CopyStamp => "copy_stamp",
+            AuditKind::CopyPrint => "copy_print",
+            AuditKind::CopySave => "copy_save",
         }
     }
 }

@@ -86,6 +86,54 @@ impl Default for Tuning {
     }
 }
 
+/// How the counter sends stamped copies to paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintMode {
+    /// The app's own printer picker (printer, copies), remembering the last choice.
+    Picker,
+    /// Straight to `[printing] printer`, no picker: counters with one fixed printer.
+    Direct,
+}
+
+impl PrintMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrintMode::Picker => "picker",
+            PrintMode::Direct => "direct",
+        }
+    }
+}
+
+/// `[printing]`: stamped copies, their re-check, the printer and the save folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintingSettings {
+    /// A license whose last status check is older than this is fetched again before a copy is
+    /// made; zero re-checks every time.
+    pub recheck_after: Duration,
+    pub mode: PrintMode,
+    /// The queue of direct mode, or the picker's first choice.
+    pub printer: Option<String>,
+    /// Where 另存为 writes; `None`: the window asks once and remembers.
+    pub save_dir: Option<PathBuf>,
+    /// A font file (TTF/OTF/TTC) covering Chinese to stamp with; `None`: the system's CJK font.
+    pub font: Option<PathBuf>,
+    /// The CUPS server (`host:port`); `None`: `CUPS_SERVER`, else `localhost:631`.
+    pub cups_server: Option<String>,
+}
+
+impl Default for PrintingSettings {
+    fn default() -> Self {
+        PrintingSettings {
+            recheck_after: Duration::from_secs(10 * 60),
+            mode: PrintMode::Picker,
+            printer: None,
+            save_dir: None,
+            font: None,
+            cups_server: None,
+        }
+    }
+}
+
 /// Everything the flow needs, complete and checked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -95,6 +143,7 @@ pub struct Settings {
     pub service_items: Vec<ServiceItem>,
     pub contract: Contract,
     pub tuning: Tuning,
+    pub printing: PrintingSettings,
 }
 
 impl Settings {
@@ -121,6 +170,7 @@ pub struct Config {
     pub service_items: Vec<ServiceItem>,
     pub contract: Contract,
     pub tuning: Tuning,
+    pub printing: PrintingSettings,
 }
 
 impl Config {
@@ -155,6 +205,7 @@ impl Config {
                     service_items: self.service_items,
                     contract: self.contract,
                     tuning: self.tuning,
+                    printing: self.printing,
                 });
             }
             (Mode::Gateway, None, _) => return Err(Error::config("gateway", "缺失")),
@@ -168,6 +219,7 @@ impl Config {
             service_items: if self.service_items.is_empty() { base.service_items } else { self.service_items },
             contract: self.contract,
             tuning: self.tuning,
+            printing: self.printing,
         })
     }
 }
@@ -185,6 +237,8 @@ struct RawConfig {
     contract: Contract,
     #[serde(default)]
     tuning: RawTuning,
+    #[serde(default)]
+    printing: RawPrinting,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,6 +290,17 @@ struct RawTuning {
     request_timeout_ms: Option<u64>,
     max_parallel_licenses: Option<usize>,
     max_retries: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrinting {
+    recheck_after_minutes: Option<u64>,
+    mode: Option<String>,
+    printer: Option<String>,
+    save_dir: Option<PathBuf>,
+    font: Option<PathBuf>,
+    cups_server: Option<String>,
 }
 
 /// Where a counter's files live, the same for the app and the CLI on every PC.
@@ -342,6 +407,7 @@ impl RawConfig {
             service_items,
             contract: self.contract,
             tuning: self.tuning.check()?,
+            printing: self.printing.check()?,
         })
     }
 }
@@ -429,6 +495,37 @@ impl RawTuning {
             t.max_retries = n;
         }
         Ok(t)
+    }
+}
+
+impl RawPrinting {
+    fn check(self) -> Result<PrintingSettings> {
+        let mut p = PrintingSettings::default();
+        if let Some(minutes) = self.recheck_after_minutes {
+            if minutes > 24 * 60 {
+                return Err(Error::config("printing.recheck_after_minutes", "不能超过 1440（一天）"));
+            }
+            p.recheck_after = Duration::from_secs(minutes * 60);
+        }
+        let text = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        p.printer = text(self.printer);
+        p.mode = match self.mode.as_deref().map(str::trim) {
+            None | Some("picker") => PrintMode::Picker,
+            Some("direct") if p.printer.is_some() => PrintMode::Direct,
+            Some("direct") => return Err(Error::config("printing.printer", "缺失（mode = \"direct\" 时必填）")),
+            Some(other) => {
+                return Err(Error::config("printing.mode", format!("应为 picker 或 direct，而不是“{other}”")));
+            }
+        };
+        p.save_dir = self.save_dir.filter(|d| !d.as_os_str().is_empty());
+        if let Some(font) = self.font.filter(|f| !f.as_os_str().is_empty()) {
+            if !font.is_file() {
+                return Err(Error::config("printing.font", format!("指向的字体文件 {} 不存在", font.display())));
+            }
+            p.font = Some(font);
+        }
+        p.cups_server = text(self.cups_server);
+        Ok(p)
     }
 }
 

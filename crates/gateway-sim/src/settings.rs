@@ -3,7 +3,7 @@
 use crate::route::LICENSE_SERVICE_PREFIX;
 use crate::samples;
 use url::Url;
-use yueshang_core::config::{Environment, GatewaySettings, Settings, Tuning};
+use yueshang_core::config::{Environment, GatewaySettings, PrintingSettings, Settings, Tuning};
 use yueshang_core::contract::Contract;
 use yueshang_core::domain::{Counter, Operator, ServiceItem};
 use yueshang_core::secret::Secret;
@@ -42,6 +42,7 @@ pub fn sandbox_settings(base_url: &Url) -> Settings {
         service_items: samples::service_items().into_iter().map(|(code, name)| ServiceItem { code, name }).collect(),
         contract: Contract::default(),
         tuning: Tuning::default(),
+        printing: PrintingSettings::default(),
     }
 }
 

@@ -14,7 +14,11 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("schema.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("schema.sql")),
+        M::up(include_str!("schema_2.sql")),
+        M::up(include_str!("schema_3.sql")),
+    ])
 }
 
 /// Where a license record came from: a scanned code's authorization, or a query by holder.
@@ -108,6 +112,21 @@ impl Cache {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations().to_latest(&mut conn).map_err(Error::storage)?;
         Ok(Cache { conn: Mutex::new(conn) })
+    }
+
+    /// Runs `f` in one transaction, committed only if it returns `Ok`: the rooms of the core that
+    /// own their tables (copies, outbox) write their rows and the audit event together through it.
+    pub(crate) fn transaction<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Reads with the connection (no transaction of its own).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&self.conn())
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -296,28 +315,7 @@ impl Cache {
 
     /// Appends one event to the audit trail.
     pub fn append_audit(&self, ctx: &AuditContext, event: &AuditEvent, at: DateTime<FixedOffset>) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO audit_events (at, kind, outcome, error_code, operator_account, hall_code, counter,
-             service_item_code, biz_num, uscc, auth_id, license_code, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                at.to_rfc3339(),
-                event.kind.as_str(),
-                event.outcome.as_str(),
-                event.error_code.map(|c| c.as_str()),
-                ctx.operator_account,
-                ctx.hall_code,
-                ctx.counter,
-                event.service_item_code,
-                event.biz_num,
-                event.uscc,
-                event.auth_id,
-                event.license_code,
-                event.detail
-            ],
-        )?;
-        Ok(conn.last_insert_rowid())
+        insert_audit(&self.conn(), ctx, event, at)
     }
 
     /// The audit trail in order.
@@ -362,6 +360,38 @@ impl Cache {
             |r| r.get::<_, i64>(0),
         )? as u64)
     }
+}
+
+
+/// Appends one event to the audit trail on this connection or transaction, so that a room of the
+/// core can write its rows and their event together.
+pub(crate) fn insert_audit(
+    conn: &Connection,
+    ctx: &AuditContext,
+    event: &AuditEvent,
+    at: DateTime<FixedOffset>,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO audit_events (at, kind, outcome, error_code, operator_account, hall_code, counter,
+         service_item_code, biz_num, uscc, auth_id, license_code, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            at.to_rfc3339(),
+            event.kind.as_str(),
+            event.outcome.as_str(),
+            event.error_code.map(|c| c.as_str()),
+            ctx.operator_account,
+            ctx.hall_code,
+            ctx.counter,
+            event.service_item_code,
+            event.biz_num,
+            event.uscc,
+            event.auth_id,
+            event.license_code,
+            event.detail
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
 }
 
 fn summary_json(s: &LicenseSummary) -> String {

@@ -2,7 +2,11 @@
 //! fixtures (a second, independent reading of the contract) and against the sandbox gateway.
 
 mod contract;
+mod copies;
 mod desk;
+mod outbox;
+mod printing;
 mod sandbox;
 mod scripted;
+mod stamp;
 mod tidy;

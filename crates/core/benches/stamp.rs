@@ -1,0 +1,2 @@
+//! Stamping benchmark (being written).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Finding the CJK font that stamped copies are written in.
