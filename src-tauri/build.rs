@@ -9,6 +9,15 @@ fn main() {
         "license_file",
         "sandbox_enterprises",
         "sandbox_issue_code",
+        "prepare_copy",
+        "copy_file",
+        "printers",
+        "print_copies",
+        "cancel_print",
+        "save_copies",
+        "submit_record",
+        "outbox_status",
+        "retry_record",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands)).expect("tauri build script");
 }

@@ -1,15 +1,19 @@
 //! The window's commands: each parses its input, calls one function of the core (or of the
 //! sandbox in sandbox mode) and maps the answer to a DTO.
 
+use crate::case_dto::{CopyDto, OutboxStatusDto, PrintedDto, PrinterDto, PrintingDto, RecordDto, SavedDto};
 use crate::dto::{
     AppError, CounterInfo, IssuedCodeDto, NextCustomer, OutcomeDto, ProgressDto, SandboxEnterprise, ScanProgress,
     ScanResult,
 };
 use crate::launch::{AppState, Counter};
 use base64::Engine as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::{AppHandle, Emitter, State};
 use yueshang_core::desk::SharedObserver;
+use yueshang_core::outbox::RecordStatus;
+use yueshang_core::print::queue::PrintSystem;
 use yueshang_core::{Error, ErrorCode};
 use yueshang_gateway_sim::SandboxGateway;
 
@@ -23,7 +27,10 @@ type Answer<T> = Result<T, AppError>;
 pub(crate) fn counter_info(state: State<'_, AppState>) -> Answer<CounterInfo> {
     let counter = state.counter()?;
     let station = counter.desk.station();
-    Ok(CounterInfo::new(counter.mode, station.settings(), &counter.desk.biz_num()))
+    let copies = counter.desk.copies();
+    let printing =
+        PrintingDto::new(&station.settings().printing, copies.save_dir().as_deref(), copies.last_choice());
+    Ok(CounterInfo::new(counter.mode, station.settings(), &counter.desk.biz_num(), printing, outbox_status_of(counter)?))
 }
 
 /// Runs a scan for the current customer; progress goes out as "scan-progress" events tagged
@@ -91,4 +98,100 @@ pub(crate) fn sandbox_issue_code(state: State<'_, AppState>, uscc: String) -> An
 
 fn sandbox(counter: &Counter) -> Result<&SandboxGateway, Error> {
     counter.sandbox.as_ref().ok_or_else(|| Error::new(ErrorCode::SandboxOnly))
+}
+
+/// Stamps a copy of one license of the current customer for this case (its status re-checked
+/// first when the last check is old); `allow_unchecked` goes on when the re-check cannot reach
+/// the gateway.
+#[tauri::command]
+pub(crate) async fn prepare_copy(
+    state: State<'_, AppState>,
+    license_code: String,
+    allow_unchecked: bool,
+) -> Answer<CopyDto> {
+    let copy = state.counter()?.desk.prepare_copy(&license_code, allow_unchecked).await?;
+    Ok(CopyDto::from(copy.as_ref()))
+}
+
+/// The stamped copy's bytes, for the print preview.
+#[tauri::command]
+pub(crate) async fn copy_file(state: State<'_, AppState>, serial: String) -> Answer<tauri::ipc::Response> {
+    let copy = state.counter()?.desk.copy(&serial)?;
+    Ok(tauri::ipc::Response::new(copy.pdf.clone()))
+}
+
+#[tauri::command]
+pub(crate) async fn printers(state: State<'_, AppState>) -> Answer<Vec<PrinterDto>> {
+    let settings = &state.counter()?.desk.station().settings().printing;
+    let queues = PrintSystem::new(settings).queues().await?;
+    if queues.is_empty() {
+        return Err(Error::new(ErrorCode::NoPrinter).into());
+    }
+    Ok(queues.into_iter().map(PrinterDto::from).collect())
+}
+
+#[tauri::command]
+pub(crate) async fn print_copies(
+    state: State<'_, AppState>,
+    serials: Vec<String>,
+    printer: Option<String>,
+    copies: u32,
+) -> Answer<Vec<PrintedDto>> {
+    let jobs = state.counter()?.desk.print_copies(&serials, printer.as_deref(), copies).await?;
+    Ok(serials.iter().zip(jobs).map(|(serial, job)| PrintedDto::new(serial, job)).collect())
+}
+
+#[tauri::command]
+pub(crate) async fn cancel_print(state: State<'_, AppState>, serials: Vec<String>) -> Answer<()> {
+    Ok(state.counter()?.desk.cancel_print(&serials)?)
+}
+
+#[tauri::command]
+pub(crate) async fn save_copies(
+    state: State<'_, AppState>,
+    serials: Vec<String>,
+    dir: Option<String>,
+) -> Answer<Vec<SavedDto>> {
+    let dir = dir.filter(|d| !d.trim().is_empty()).map(PathBuf::from);
+    let paths = state.counter()?.desk.save_copies(&serials, dir.as_deref())?;
+    Ok(serials.iter().zip(&paths).map(|(serial, path)| SavedDto::new(serial, path)).collect())
+}
+
+/// Writes the current customer's handling record to the outbox and tries to send it once; the
+/// background sender is woken for whatever waits.
+#[tauri::command]
+pub(crate) async fn submit_record(
+    state: State<'_, AppState>,
+    status: String,
+    reason: Option<String>,
+    license_codes: Vec<String>,
+) -> Answer<RecordDto> {
+    let counter = state.counter()?;
+    let status = RecordStatus::parse(&status)
+        .ok_or_else(|| Error::with_fact(ErrorCode::RecordInvalid, format!("办理结果“{status}”无法识别。")))?;
+    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let record = counter.desk.submit_record(status, reason, license_codes).await;
+    counter.outbox_wake.notify_one();
+    Ok(RecordDto::from(&record?))
+}
+
+#[tauri::command]
+pub(crate) fn outbox_status(state: State<'_, AppState>) -> Answer<OutboxStatusDto> {
+    Ok(outbox_status_of(state.counter()?)?)
+}
+
+/// A refused record (需处理) queued again, after the cause was fixed.
+#[tauri::command]
+pub(crate) async fn retry_record(state: State<'_, AppState>, biz_num: String) -> Answer<RecordDto> {
+    let counter = state.counter()?;
+    counter.desk.outbox().retry_refused(biz_num.trim())?;
+    let record = counter.desk.outbox().send(biz_num.trim()).await;
+    counter.outbox_wake.notify_one();
+    Ok(RecordDto::from(&record?))
+}
+
+/// How many records wait or need a person, and the record of the customer on the desk.
+pub(crate) fn outbox_status_of(counter: &Counter) -> Result<OutboxStatusDto, Error> {
+    let summary = counter.desk.outbox().summary()?;
+    Ok(OutboxStatusDto::new(&summary, counter.desk.current_record()?.as_ref()))
 }

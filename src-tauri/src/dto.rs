@@ -3,6 +3,7 @@
 //! Auth codes never leave the shell: the window gets summaries and an auth id, not the bearer
 //! codes that fetch a license.
 
+use crate::case_dto::{OutboxStatusDto, PrintingDto};
 use serde::Serialize;
 use yueshang_core::Error;
 use yueshang_core::cache::FileInfo;
@@ -45,6 +46,8 @@ pub(crate) struct CounterInfo {
     service_items: Vec<ServiceItemDto>,
     biz_num: String,
     version: &'static str,
+    printing: PrintingDto,
+    outbox: OutboxStatusDto,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,7 +69,13 @@ pub(crate) struct ServiceItemDto {
 }
 
 impl CounterInfo {
-    pub(crate) fn new(mode: Mode, settings: &Settings, biz_num: &BizNum) -> Self {
+    pub(crate) fn new(
+        mode: Mode,
+        settings: &Settings,
+        biz_num: &BizNum,
+        printing: PrintingDto,
+        outbox: OutboxStatusDto,
+    ) -> Self {
         CounterInfo {
             mode: match mode {
                 Mode::Sandbox => "sandbox",
@@ -83,6 +92,8 @@ impl CounterInfo {
                 .collect(),
             biz_num: biz_num.as_str().to_owned(),
             version: env!("CARGO_PKG_VERSION"),
+            printing,
+            outbox,
         }
     }
 }

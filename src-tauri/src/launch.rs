@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::config::{self, Config, Mode, Settings};
 use yueshang_core::desk::Desk;
+use yueshang_core::outbox::{Outbox, random_jitter};
 use yueshang_core::station::Station;
 use yueshang_core::{Error, ErrorCode};
 use yueshang_gateway_sim::{SandboxGateway, SimOptions, sandbox_settings};
@@ -57,6 +59,8 @@ impl Launch {
 pub(crate) struct Counter {
     pub(crate) desk: Desk,
     pub(crate) mode: Mode,
+    /// Wakes the background sender of the outbox when a record was queued.
+    pub(crate) outbox_wake: Arc<Notify>,
     /// Kept alive for the app's lifetime: dropping it stops the sandbox gateway.
     pub(crate) sandbox: Option<SandboxGateway>,
 }
@@ -110,9 +114,12 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
         Error::with_fact(ErrorCode::StorageFailed, format!("无法创建数据目录 {}（{e}）。", data_dir.display()))
     })?;
     let cache = Arc::new(Cache::open(&cache_file)?);
-    let station = station(settings, cache)?;
+    let station = Arc::new(station(settings, cache)?);
+    let outbox = Arc::new(Outbox::new(station.clone(), random_jitter()));
     tracing::info!(mode = ?mode, cache = %cache_file.display(), "counter started");
-    Ok(Counter { desk: Desk::new(Arc::new(station))?, mode, sandbox })
+    Ok(Counter { desk: Desk::new(station, outbox)?, mode, outbox_wake: Arc::new(Notify::new()), sandbox })
+}
+
 }
 
 /// IT looking at the window must know which of the PC's files to fix.

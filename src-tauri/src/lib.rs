@@ -1,13 +1,18 @@
 //! The counter app's shell: starts the engine (configured gateway or in-process sandbox),
 //! registers the window's commands and opens the window. All the work is in yueshang-core.
 
+mod case_dto;
 mod commands;
 mod dto;
 mod launch;
 mod logging;
 
 use launch::{AppState, Launch};
-use tauri::Manager;
+use std::sync::Arc;
+use tauri::{AppHandle, Emitter, Manager};
+
+/// The event that tells the window the outbox changed (a record sent, queued again, refused).
+const OUTBOX_CHANGED: &str = "outbox-changed";
 
 /// Runs the app until its window closes.
 pub fn run() {
@@ -27,9 +32,13 @@ pub fn run() {
             if let AppState::Broken(error) = &state {
                 tracing::error!(code = %error.code, message = %error.message, detail = ?error.detail, "counter did not start");
             }
+            if let AppState::Ready(counter) = &state {
+                start_outbox_sender(app.handle().clone(), counter);
+            }
             app.manage(state);
             Ok(())
         })
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
             commands::counter_info,
             commands::scan,
@@ -38,10 +47,39 @@ pub fn run() {
             commands::license_file,
             commands::sandbox_enterprises,
             commands::sandbox_issue_code,
+            commands::prepare_copy,
+            commands::copy_file,
+            commands::printers,
+            commands::print_copies,
+            commands::cancel_print,
+            commands::save_copies,
+            commands::submit_record,
+            commands::outbox_status,
+            commands::retry_record,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "the window could not run");
             std::process::exit(1);
         });
+}
+
+/// Sends queued handling records in the background for the app's lifetime (across 下一位 and,
+/// since the outbox is in SQLite, across restarts), telling the window what changed.
+fn start_outbox_sender(app: AppHandle, counter: &launch::Counter) {
+    let outbox = counter.desk.outbox().clone();
+    let wake = counter.outbox_wake.clone();
+    let on_change = Arc::new(move |_| {
+        let state = app.state::<AppState>();
+        let Ok(counter) = state.counter() else { return };
+        match commands::outbox_status_of(counter) {
+            Ok(status) => {
+                if let Err(e) = app.emit_to("main", OUTBOX_CHANGED, status) {
+                    tracing::warn!(error = %e, "could not tell the window about the outbox");
+                }
+            }
+            Err(e) => tracing::warn!(code = %e.code, "could not read the outbox"),
+        }
+    });
+    tauri::async_runtime::spawn(outbox.run(wake, on_change));
 }

@@ -1,8 +1,10 @@
-// The only door to the Rust shell: typed wrappers for every IPC command and the "scan-progress" event.
+// The only door to the Rust shell: typed wrappers for every IPC command, the "scan-progress" and "outbox-changed" events, and the folder dialog.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { open } from '@tauri-apps/plugin-dialog';
 import type {
-  AppError, CounterInfo, IssuedCode, LicenseOutcome, SandboxEnterprise, ScanProgress, ScanResult,
+  AppError, CopyDto, CounterInfo, IssuedCode, LicenseOutcome, OutboxStatus, PrintedDto, PrinterDto, RecordDto,
+  RecordStatus, SandboxEnterprise, SavedDto, ScanProgress, ScanResult,
 } from './types';
 import { isErrorCode } from './errors';
 
@@ -38,12 +40,60 @@ export const retryLicense = (licenseCode: string) => call<LicenseOutcome>('retry
 /** The license's annotated copy. A raw tauri::ipc::Response arrives as an ArrayBuffer; a Vec<u8>
  *  serialized as JSON would arrive as number[], so both are accepted. */
 export async function licenseFile(licenseCode: string): Promise<Uint8Array> {
-  const raw = await call<ArrayBuffer | Uint8Array | number[]>('license_file', { licenseCode });
+  return bytesOf(await call<RawBytes>('license_file', { licenseCode }), '证照文件格式无法识别');
+}
+
+type RawBytes = ArrayBuffer | Uint8Array | number[];
+
+function bytesOf(raw: RawBytes, what: string): Uint8Array {
   if (raw instanceof ArrayBuffer) return new Uint8Array(raw);
   if (raw instanceof Uint8Array) return raw;
   if (Array.isArray(raw)) return Uint8Array.from(raw);
-  throw asAppError({ code: 'BAD_RESPONSE', message: '证照文件格式无法识别' });
+  throw asAppError({ code: 'BAD_RESPONSE', message: what });
 }
+
+// ---------- stamped copies: print and save ----------
+
+/** Re-checks the license's status when the last check is too old, then stamps a copy for this case. */
+export const prepareCopy = (licenseCode: string, allowUnchecked: boolean) =>
+  call<CopyDto>('prepare_copy', { licenseCode, allowUnchecked });
+
+/** The stamped PDF itself (what will be printed), for the preview. */
+export async function copyFile(serial: string): Promise<Uint8Array> {
+  return bytesOf(await call<RawBytes>('copy_file', { serial }), '用证副本文件格式无法识别');
+}
+
+export const printers = () => call<PrinterDto[]>('printers');
+
+/** `printer` null: the configured (direct-mode) printer. */
+export const printCopies = (serials: string[], printer: string | null, copies: number) =>
+  call<PrintedDto[]>('print_copies', { serials, printer, copies });
+
+/** The clerk closed the picker without printing (audited as cancelled). */
+export const cancelPrint = (serials: string[]) => call<null>('cancel_print', { serials });
+
+/** `dir` null: the configured or remembered folder. */
+export const saveCopies = (serials: string[], dir: string | null) => call<SavedDto[]>('save_copies', { serials, dir });
+
+/** The system's folder picker; null when the clerk closes it. */
+export async function chooseFolder(title: string): Promise<string | null> {
+  try {
+    const dir = await open({ directory: true, multiple: false, title });
+    return typeof dir === 'string' && dir ? dir : null;
+  } catch (e) {
+    const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
+    throw { code: 'SAVE_FAILED', message: text, fact: text } satisfies AppError;
+  }
+}
+
+// ---------- the handling record and the outbox ----------
+
+export const submitRecord = (status: RecordStatus, reason: string | null, licenseCodes: string[]) =>
+  call<RecordDto>('submit_record', { status, reason, licenseCodes });
+
+export const outboxStatus = () => call<OutboxStatus>('outbox_status');
+
+export const retryRecord = (bizNum: string) => call<RecordDto>('retry_record', { bizNum });
 
 export const sandboxEnterprises = () => call<SandboxEnterprise[]>('sandbox_enterprises');
 
@@ -51,4 +101,8 @@ export const sandboxIssueCode = (uscc: string) => call<IssuedCode>('sandbox_issu
 
 export function onScanProgress(handler: (p: ScanProgress) => void): Promise<UnlistenFn> {
   return listen<ScanProgress>('scan-progress', (e) => handler(e.payload));
+}
+
+export function onOutboxChanged(handler: (s: OutboxStatus) => void): Promise<UnlistenFn> {
+  return listen<OutboxStatus>('outbox-changed', (e) => handler(e.payload));
 }

@@ -16,13 +16,17 @@ export function foldScanText(s: string): string {
   return out;
 }
 
+/** Inputs that take no typed text: a ticked checkbox or a chosen radio keeps the focus, and the
+ *  next scan must still work. */
+const NOT_TEXT = new Set(['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file', 'image']);
+
 /** Fields that take typed text; the scanner leaves their keys alone. A `<select>` is not one:
  *  the clerk often scans right after picking the item, with the select still focused. */
 export function isEditable(el: EventTarget | null): boolean {
   if (!(el instanceof HTMLElement)) return false;
   if (el.isContentEditable) return true;
-  const tag = el.tagName;
-  return tag === 'INPUT' || tag === 'TEXTAREA';
+  if (el instanceof HTMLInputElement) return !NOT_TEXT.has(el.type);
+  return el.tagName === 'TEXTAREA';
 }
 
 function isSelect(el: EventTarget | null): boolean {

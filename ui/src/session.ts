@@ -34,6 +34,8 @@ export interface SessionState {
   viewing: string | null;
   manualOpen: boolean;
   manualText: string;
+  /** A scan came while a dialog of the case was open, and was not used: the dialog says so. */
+  scanHeld: boolean;
 }
 
 const ITEM_KEY = 'yueshang.itemCode';
@@ -52,7 +54,15 @@ export const state = reactive<SessionState>({
   viewing: null,
   manualOpen: false,
   manualText: '',
+  scanHeld: false,
 });
+
+/** What other modules (copies, the handling record) clear along with the customer. */
+const clearHooks: (() => void)[] = [];
+
+export function onCustomerCleared(fn: () => void): void {
+  clearHooks.push(fn);
+}
 
 // Module-level, not reactive: the id of the scan whose events and result still count.
 let currentScanId = 0;
@@ -112,6 +122,8 @@ function clearCustomer(): void {
   state.elapsedMs = null;
   state.error = null;
   state.viewing = null;
+  state.scanHeld = false;
+  for (const fn of clearHooks) fn();
 }
 
 function cardFor(position: number, licenseCode: string): Card | undefined {
@@ -260,4 +272,12 @@ export function failureCount(): number {
 
 export function settledCount(): number {
   return state.cards.filter((c) => c.phase === 'ready' || c.phase === 'failed').length;
+}
+
+/** The backend found a license revoked or expired since the scan: its card says so at once. */
+export function markLicenseStatus(licenseCode: string, status: LicenseStatus): void {
+  const card = state.cards.find((c) => c.summary.licenseCode === licenseCode);
+  if (!card) return;
+  card.summary.status = status;
+  if (card.license) card.license.status = status;
 }

@@ -38,6 +38,19 @@ export interface CounterInfo {
   serviceItems: ServiceItem[];
   bizNum: string;
   version: string;
+  printing: PrintingInfo;
+  outbox: OutboxStatus;
+}
+
+/** How this counter prints and saves stamped copies ([printing] in the configuration, plus what it remembered). */
+export interface PrintingInfo {
+  mode: 'picker' | 'direct';
+  /** The configured printer (the one `direct` mode prints to). */
+  printer: string | null;
+  saveDir: string | null;
+  lastPrinter: string | null;
+  lastCopies: number;
+  recheckAfterMinutes: number;
 }
 
 export interface Enterprise { name: string; uscc: string; legalRepName: string }
@@ -92,3 +105,44 @@ export interface ScanResult {
 
 export interface SandboxEnterprise { uscc: string; name: string; note: string; licenseCount: number }
 export interface IssuedCode { payload: string; qrPng: string; expiresAt: string }
+
+/** A stamped copy (用证副本) made for the current case; `serial` is its 副本编号. */
+export interface CopyDto {
+  serial: string;
+  licenseCode: string;
+  licenseName: string;
+  pages: number;
+  bytes: number;
+  sha256: string;
+  /** RFC 3339: when the license's status was last confirmed at the gateway. */
+  checkedAt: string;
+  /** false: the re-check could not be made and the copy states the last check's time. */
+  checkFresh: boolean;
+  fileName: string;
+  sourceSigned: boolean;
+}
+
+export type PrinterState = 'idle' | 'printing' | 'stopped';
+export interface PrinterDto { name: string; description: string; isDefault: boolean; state: PrinterState; accepting: boolean }
+export interface PrintedDto { serial: string; printer: string; jobId: number }
+export interface SavedDto { serial: string; path: string }
+
+/** The handling record's result (申办状态): 收件 / 受理 / 办结 / 不予受理. */
+export type RecordStatus = 'RECEIVED' | 'ACCEPTED' | 'DONE' | 'REJECTED';
+/** queued: waits in the outbox and is resent on its own; sent: the gateway has it; refused: 需处理. */
+export type RecordState = 'queued' | 'sent' | 'refused';
+
+export interface RecordDto {
+  bizNum: string;
+  status: RecordStatus;
+  reason: string | null;
+  licenseCodes: string[];
+  state: RecordState;
+  recordId: string | null;
+  duplicate: boolean;
+  attempts: number;
+  error: AppError | null;
+  submittedAt: string;
+}
+
+export interface OutboxStatus { waiting: number; refused: number; current: RecordDto | null }

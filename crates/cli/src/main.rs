@@ -1,5 +1,6 @@
 //! The `yueshang` command: thin wiring from arguments to the core and the sandbox gateway.
 
+mod copy;
 mod output;
 mod scan;
 mod sim;
@@ -23,6 +24,10 @@ enum Command {
     Scan(scan::ScanArgs),
     /// List what the local cache holds.
     Licenses(scan::LicensesArgs),
+    /// Stamp a cached license into a copy for one case (用证副本), re-checking its status first.
+    Stamp(copy::StampArgs),
+    /// The audit trail: where a stamped copy came from (`find-copy`).
+    Audit(copy::AuditArgs),
 }
 
 /// Where the cache lives: `--data-dir`, else `YUESHANG_DATA_DIR`, else the platform's data folder.
@@ -44,6 +49,8 @@ fn main() -> ExitCode {
             Command::Sim(args) => sim::run(args).await,
             Command::Scan(args) => scan::run(args).await,
             Command::Licenses(args) => scan::licenses(args),
+            Command::Stamp(args) => copy::stamp(args).await,
+            Command::Audit(args) => copy::audit(args),
         }
     })
 }

@@ -42,7 +42,7 @@ pub(crate) struct LicensesArgs {
     json: bool,
 }
 
-fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error> {
+pub(crate) fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error> {
     match (config::config_file(config), sim) {
         (None, Some(url)) => Ok(yueshang_gateway_sim::sandbox_settings(&url)),
         (Some(path), sim) => {
@@ -62,7 +62,7 @@ fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error
     }
 }
 
-fn open_cache(data_dir: Option<PathBuf>) -> Result<Arc<Cache>, Error> {
+pub(crate) fn open_cache(data_dir: Option<PathBuf>) -> Result<Arc<Cache>, Error> {
     let dir = config::data_dir(data_dir)?;
     Ok(Arc::new(Cache::open(&dir.join("cache.sqlite3"))?))
 }

@@ -1,9 +1,15 @@
 //! The counter desk: the customer being served (handling number, enterprise, authorization), one
 //! scan at a time, and the move to the next customer that forgets the previous one.
 
+use crate::audit::{AuditEvent, AuditKind, Outcome};
+use crate::copies::{Copies, StampedCopy};
 use crate::domain::BizNum;
 use crate::error::{Error, ErrorCode, Result};
+use crate::outbox::{Outbox, OutboxRecord, RecordDraft, RecordStatus};
+use crate::print::queue::PrintJob;
 use crate::station::{Customer, LicenseOutcome, ScanEvent, ScanOutcome, Station};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::AbortHandle;
 
@@ -17,6 +23,8 @@ pub type SharedObserver = Arc<dyn Fn(ScanEvent) + Send + Sync>;
 /// be shown, retried or opened afterwards.
 pub struct Desk {
     station: Arc<Station>,
+    copies: Arc<Copies>,
+    outbox: Arc<Outbox>,
     state: Arc<Mutex<DeskState>>,
 }
 
@@ -28,6 +36,8 @@ struct DeskState {
     scan: Option<AbortHandle>,
     /// Bumped by every scan and every next customer; events of an older generation are dropped.
     generation: u64,
+    /// Stamped copies made for this customer, by serial, until they are printed or saved.
+    copies: HashMap<String, Arc<StampedCopy>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -37,15 +47,24 @@ impl std::fmt::Debug for Desk {
 }
 
 impl Desk {
-    /// A desk with a fresh handling number.
-    pub fn new(station: Arc<Station>) -> Result<Self> {
+    /// A desk with a fresh handling number, sending its handling records through `outbox`.
+    pub fn new(station: Arc<Station>, outbox: Arc<Outbox>) -> Result<Self> {
         let biz_num = station.next_biz_num()?;
-        let state = DeskState { biz_num, customer: None, scan: None, generation: 0 };
-        Ok(Desk { station, state: Arc::new(Mutex::new(state)) })
+        let state = DeskState { biz_num, customer: None, scan: None, generation: 0, copies: HashMap::new() };
+        let copies = Arc::new(Copies::new(station.clone()));
+        Ok(Desk { station, copies, outbox, state: Arc::new(Mutex::new(state)) })
     }
 
     pub fn station(&self) -> &Station {
         &self.station
+    }
+
+    pub fn copies(&self) -> &Copies {
+        &self.copies
+    }
+
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
     }
 
     /// The handling number of the customer being served (or about to be).
@@ -67,9 +86,11 @@ impl Desk {
         let (generation, biz_num) = {
             let mut state = self.lock();
             state.stop_scan();
-            if state.customer.take().is_some() {
+            if let Some(previous) = state.customer.take() {
+                self.close_case(&previous)?;
                 state.biz_num = self.station.next_biz_num()?;
             }
+            state.copies.clear();
             state.generation += 1;
             (state.generation, state.biz_num.clone())
         };
@@ -124,9 +145,93 @@ impl Desk {
         let mut state = self.lock();
         state.stop_scan();
         state.generation += 1;
-        state.customer = None;
+        if let Some(previous) = state.customer.take() {
+            self.close_case(&previous)?;
+        }
+        state.copies.clear();
         state.biz_num = biz_num.clone();
         Ok(biz_num)
+    }
+
+    /// Audits that the clerk moved on from a customer, with or without a handling record (not
+    /// every scan becomes a case).
+    fn close_case(&self, customer: &Customer) -> Result<()> {
+        let biz_num = customer.biz_num.as_str();
+        let detail = match self.outbox.record(biz_num)? {
+            Some(record) => format!("closed with record {} ({})", record.status.as_str(), record.state.as_str()),
+            None => "closed without record".to_owned(),
+        };
+        self.station.audit(&AuditEvent {
+            service_item_code: Some(customer.item.code.clone()),
+            biz_num: Some(biz_num.to_owned()),
+            uscc: Some(customer.enterprise.uscc.as_str().to_owned()),
+            auth_id: Some(customer.authorization.auth_id.clone()),
+            detail: Some(detail),
+            ..AuditEvent::new(AuditKind::CaseClosed, Outcome::Info)
+        })?;
+        Ok(())
+    }
+
+    /// Stamps a copy of one license of the current customer for this case (re-checking its
+    /// status first when the last check is old); kept on the desk for preview, print and save.
+    pub async fn prepare_copy(&self, license_code: &str, allow_unchecked: bool) -> Result<Arc<StampedCopy>> {
+        let customer = self.require_customer()?;
+        let copy = Arc::new(self.copies.make(customer.biz_num.as_str(), license_code, allow_unchecked).await?);
+        let mut state = self.lock();
+        // The clerk may have moved on while the copy was being made: it then belongs to nobody on screen.
+        if state.customer.as_ref().is_none_or(|c| c.biz_num != customer.biz_num) {
+            return Err(Error::new(ErrorCode::NoCustomer));
+        }
+        state.copies.insert(copy.serial.clone(), copy.clone());
+        Ok(copy)
+    }
+
+    /// A copy made for the current customer.
+    pub fn copy(&self, serial: &str) -> Result<Arc<StampedCopy>> {
+        self.lock().copies.get(serial).cloned().ok_or_else(|| Error::new(ErrorCode::NoCustomer))
+    }
+
+    fn copies_of(&self, serials: &[String]) -> Result<Vec<Arc<StampedCopy>>> {
+        serials.iter().map(|s| self.copy(s)).collect()
+    }
+
+    /// Prints copies of the current customer (`printer`: the picker's choice; `None`: the
+    /// configured or default printer).
+    pub async fn print_copies(&self, serials: &[String], printer: Option<&str>, count: u32) -> Result<Vec<PrintJob>> {
+        let copies = self.copies_of(serials)?;
+        self.copies.print(&copies, printer, count).await
+    }
+
+    /// The clerk closed the printer picker.
+    pub fn cancel_print(&self, serials: &[String]) -> Result<()> {
+        self.copies.cancel_print(&self.copies_of(serials)?)
+    }
+
+    /// Saves copies of the current customer as PDF files.
+    pub fn save_copies(&self, serials: &[String], dir: Option<&Path>) -> Result<Vec<PathBuf>> {
+        self.copies.save(&self.copies_of(serials)?, dir)
+    }
+
+    /// Writes the current customer's handling record to the outbox, then tries to send it once;
+    /// a record the gateway did not take yet stays queued and is resent in the background.
+    pub async fn submit_record(
+        &self,
+        status: RecordStatus,
+        reason: Option<String>,
+        used_license_codes: Vec<String>,
+    ) -> Result<OutboxRecord> {
+        let customer = self.require_customer()?;
+        let draft = RecordDraft { biz_num: customer.biz_num.clone(), status, reason, used_license_codes };
+        let queued = self.outbox.enqueue(draft)?;
+        self.outbox.send(&queued.biz_num).await
+    }
+
+    /// The handling record of the customer on the desk, if one was submitted.
+    pub fn current_record(&self) -> Result<Option<OutboxRecord>> {
+        match self.customer() {
+            Some(customer) => self.outbox.record(customer.biz_num.as_str()),
+            None => Ok(None),
+        }
     }
 
     /// The customer on the desk, if a scan reached the enterprise.

@@ -151,6 +151,20 @@ impl Station {
         &self.cache
     }
 
+    /// The station's clock, for the rooms of the core that act for it (copies, outbox).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Who and where, for every audit event this counter writes.
+    pub fn audit_context(&self) -> AuditContext {
+        AuditContext {
+            operator_account: self.settings.operator.account.clone(),
+            hall_code: self.settings.counter.hall_code.clone(),
+            counter: self.settings.counter.counter.clone(),
+        }
+    }
+
     /// Today's date in China, the date license statuses are computed for.
     pub fn today(&self) -> chrono::NaiveDate {
         self.clock.now_china().date_naive()
@@ -442,13 +456,9 @@ impl Station {
         })
     }
 
-    fn audit(&self, event: &AuditEvent) -> Result<i64> {
-        let ctx = AuditContext {
-            operator_account: self.settings.operator.account.clone(),
-            hall_code: self.settings.counter.hall_code.clone(),
-            counter: self.settings.counter.counter.clone(),
-        };
-        self.cache.append_audit(&ctx, event, self.clock.now_china())
+    /// Appends one event to the audit trail, with this counter's who and where and the time now.
+    pub fn audit(&self, event: &AuditEvent) -> Result<i64> {
+        self.cache.append_audit(&self.audit_context(), event, self.clock.now_china())
     }
 }
 

@@ -77,6 +77,12 @@ impl SimControl {
         self.sim.expire_authorizations();
     }
 
+    /// The issuer revokes a sample license: from now on it reads as ABOLISHED and has no
+    /// annotated copy. `false` if no sample license has this code.
+    pub fn revoke_license(&self, license_code: &str, reason: &str) -> bool {
+        self.sim.revoke_license(license_code, reason)
+    }
+
     /// Every access token issued so far answers `INVALID_ACCESS_TOKEN` from now on.
     pub fn expire_tokens(&self) {
         self.sim.expire_tokens();
@@ -94,6 +100,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/sim/faults", get(show_faults).put(replace_faults).delete(clear_faults))
         .route("/sim/authorizations/expire", post(expire_authorizations))
         .route("/sim/tokens/expire", post(expire_tokens))
+        .route("/sim/licenses/revoke", post(revoke_license))
 }
 
 fn refusal(status: StatusCode, message: impl Into<String>) -> Response {
@@ -196,6 +203,27 @@ async fn clear_faults(State(sim): State<Arc<Sim>>) -> StatusCode {
 async fn expire_authorizations(State(sim): State<Arc<Sim>>) -> StatusCode {
     sim.expire_authorizations();
     StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revocation {
+    license_code: String,
+    reason: Option<String>,
+}
+
+/// `POST /sim/licenses/revoke {"license_code", "reason"?}`: the issuer revokes a license after a scan.
+async fn revoke_license(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let order: Revocation = match serde_json::from_slice(&body) {
+        Ok(order) => order,
+        Err(e) => return refusal(StatusCode::BAD_REQUEST, format!("expected {{\"license_code\", \"reason\"?}}: {e}")),
+    };
+    let reason = order.reason.unwrap_or_else(|| "发证机关已注销".to_owned());
+    if sim.revoke_license(&order.license_code, &reason) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        refusal(StatusCode::NOT_FOUND, format!("沙箱中没有证照 {}", order.license_code))
+    }
 }
 
 async fn expire_tokens(State(sim): State<Arc<Sim>>) -> StatusCode {

@@ -12,7 +12,7 @@ pub const FAULT_STATUSES: [u16; 5] = [500, 502, 503, 504, 429];
 pub const DEFAULT_RETRY_AFTER_SECS: u64 = 1;
 
 const GRAMMAR: &str = "[ROUTE:]KIND[=VALUE][*COUNT], KIND one of latency=MS, status=500|502|503|504|429, \
-    retry-after=SECS, sig-reject, clock-skew=SECS, malformed, truncated, oversized, slow-body, drop";
+    retry-after=SECS, sig-reject, clock-skew=SECS, malformed, truncated, oversized, slow-body, drop, drop-after";
 
 /// One injected fault: what goes wrong, on which route, how many times.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,9 @@ pub enum FaultKind {
     SlowBody,
     /// The connection is dropped without an answer.
     Drop,
+    /// The backend acts (a record is stored) and then the connection is dropped without an answer:
+    /// the client cannot tell it from `drop`, so only an idempotent resend is safe.
+    DropAfter,
 }
 
 impl FaultKind {
@@ -62,6 +65,7 @@ impl FaultKind {
             FaultKind::Oversized => "oversized",
             FaultKind::SlowBody => "slow-body",
             FaultKind::Drop => "drop",
+            FaultKind::DropAfter => "drop-after",
         }
     }
 
@@ -105,6 +109,7 @@ impl FaultKind {
             "oversized" => bare(FaultKind::Oversized),
             "slow-body" => bare(FaultKind::SlowBody),
             "drop" => bare(FaultKind::Drop),
+            "drop-after" => bare(FaultKind::DropAfter),
             other => Err(format!("unknown fault kind \"{other}\"")),
         }
     }
@@ -254,7 +259,9 @@ mod tests {
         check("license_auth:retry-after=7*2", Ok("license_auth:retry-after=7*2"));
         check("sig-reject*1", Ok("sig-reject*1"));
         check("clock-skew=-600", Ok("clock-skew=-600"));
-        for kind in ["malformed", "truncated", "oversized", "slow-body", "drop"] {
+        check("submit:drop-after*1", Ok("submit:drop-after*1"));
+        check("Drop-After", Ok("drop-after"));
+        for kind in ["malformed", "truncated", "oversized", "slow-body", "drop", "drop-after"] {
             check(&format!("get_license:{kind}"), Ok(&format!("get_license:{kind}")));
         }
     }
@@ -267,6 +274,8 @@ mod tests {
         check("latency", Err("latency needs a value"));
         check("latency=fast", Err("MS must be a whole number"));
         check("drop=1", Err("drop takes no value"));
+        check("drop-after=1", Err("drop-after takes no value"));
+        check("drop-before", Err("unknown fault kind \"drop-before\""));
         check("drop*0", Err("at least 1"));
         check("drop*x", Err("COUNT"));
         check("", Err("grammar: [ROUTE:]KIND"));

@@ -166,6 +166,11 @@ async fn inject(sim: &Sim, route: Route, kind: FaultKind, request: Request, next
         FaultKind::Oversized => padded(next.run(request).await).await,
         FaultKind::SlowBody => trickled(next.run(request).await).await,
         FaultKind::Drop => dropped(),
+        FaultKind::DropAfter => {
+            // The backend's answer is thrown away: what it did (a stored record) stays done.
+            drop(next.run(request).await);
+            dropped()
+        }
         // Never chosen as an answer-changing fault; see `ActiveFaults::take_for`.
         FaultKind::Latency(_) | FaultKind::ClockSkew(_) => next.run(request).await,
     }

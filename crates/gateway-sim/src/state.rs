@@ -90,6 +90,8 @@ struct Ledger {
     /// Nonce → when the gateway saw it; kept for the signature window to catch replays.
     nonces: HashMap<String, DateTime<Utc>>,
     records: Vec<SubmitRecord>,
+    /// Licenses revoked by the issuer since the sandbox started: license code → abolish reason.
+    revoked: HashMap<String, String>,
     stats: BTreeMap<String, u64>,
     faults: ActiveFaults,
     latency: Duration,
@@ -201,9 +203,27 @@ impl Sim {
     /// Grants reading one license until `expires_at`; returns the new license auth code.
     pub(crate) fn grant(&self, license: WireLicense, file: FileKind, hall: &str, expires_at: DateTime<Utc>) -> String {
         let code = fresh_code(32);
-        let grant = Grant { license, file, hall: hall.to_owned(), expires_at, expired: false };
-        self.ledger().grants.insert(code.clone(), grant);
+        let mut ledger = self.ledger();
+        let mut grant = Grant { license, file, hall: hall.to_owned(), expires_at, expired: false };
+        if let Some(reason) = ledger.revoked.get(&grant.license.license_code) {
+            mark_abolished(&mut grant.license, reason);
+        }
+        ledger.grants.insert(code.clone(), grant);
         code
+    }
+
+    /// The issuer revokes a license: every grant of it, issued or to come, reads it as ABOLISHED.
+    /// `false` if no sample license has this code.
+    pub(crate) fn revoke_license(&self, license_code: &str, reason: &str) -> bool {
+        if !samples::enterprises().iter().any(|e| e.licenses.iter().any(|l| l.license.license_code == license_code)) {
+            return false;
+        }
+        let mut ledger = self.ledger();
+        ledger.revoked.insert(license_code.to_owned(), reason.to_owned());
+        for grant in ledger.grants.values_mut().filter(|g| g.license.license_code == license_code) {
+            mark_abolished(&mut grant.license, reason);
+        }
+        true
     }
 
     pub(crate) fn grant_for(&self, auth_code: &str) -> Result<Grant, GrantLapse> {
@@ -260,6 +280,11 @@ impl Sim {
         let mut archives = self.archives.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         archives.insert((license_code.to_owned(), use_cause.to_owned()), archive);
     }
+}
+
+fn mark_abolished(license: &mut WireLicense, reason: &str) {
+    license.license_status = "ABOLISHED".to_owned();
+    license.abolish_reason = Some(reason.to_owned());
 }
 
 pub(crate) fn chrono_duration(d: Duration) -> chrono::Duration {

@@ -68,6 +68,8 @@ pub struct HandlingRecord {
     pub used_license_codes: Vec<String>,
     /// `RECEIVED` | `ACCEPTED` | `DONE` | `REJECTED`.
     pub status: &'static str,
+    /// Why the case was refused; required for `REJECTED`.
+    pub reason: Option<String>,
     pub submitted_at: DateTime<chrono::FixedOffset>,
 }
 
@@ -181,6 +183,7 @@ impl GatewayClient {
             operator: operator_ref(operator),
             used_license_codes: record.used_license_codes.clone(),
             status: record.status.to_owned(),
+            reason: record.reason.clone(),
             submitted_at: record.submitted_at.to_rfc3339(),
         };
         let data: yst::SubmitData = self.yst_call(Route::Submit, Route::Submit.path(&self.contract), &body).await?;

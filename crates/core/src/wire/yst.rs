@@ -115,6 +115,10 @@ pub struct SubmitRequest {
     pub used_license_codes: Vec<String>,
     /// `RECEIVED` | `ACCEPTED` | `DONE` | `REJECTED`.
     pub status: String,
+    /// [ours] Why the case was refused (required for `REJECTED`, shown to the enterprise); left
+    /// out of the body when there is none, so the public shape of §4.2 is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub submitted_at: String,
 }
 

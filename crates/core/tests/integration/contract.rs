@@ -310,6 +310,7 @@ async fn holder_query_and_handling_record_read_their_fixtures() {
         applicant_uscc: holder,
         used_license_codes: vec!["L1".into()],
         status: "RECEIVED",
+        reason: None,
         submitted_at: chrono::DateTime::parse_from_rfc3339("2026-11-28T10:02:03+08:00").unwrap(),
     };
     let receipt = c.submit_record(&record, &s.operator).await.unwrap();

@@ -7,6 +7,7 @@ use yueshang_core::ErrorCode;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::desk::{Desk, SharedObserver};
+use yueshang_core::outbox::{Outbox, RecordState, RecordStatus, random_jitter};
 use yueshang_core::station::{ScanEvent, Station};
 use yueshang_gateway_sim::samples::{self, Consent};
 use yueshang_gateway_sim::{SandboxGateway, SimOptions};
@@ -22,8 +23,9 @@ async fn setup() -> Setup {
     let mut settings = yueshang_gateway_sim::sandbox_settings(&sim.base_url());
     settings.tuning.request_timeout = Duration::from_millis(800);
     let cache = Arc::new(Cache::open_in_memory().unwrap());
-    let station = Station::new(settings, cache, Arc::new(SystemClock), Arc::new(RandomNonces)).unwrap();
-    Setup { sim, desk: Desk::new(Arc::new(station)).unwrap(), events: Arc::default() }
+    let station = Arc::new(Station::new(settings, cache, Arc::new(SystemClock), Arc::new(RandomNonces)).unwrap());
+    let outbox = Arc::new(Outbox::new(station.clone(), random_jitter()));
+    Setup { sim, desk: Desk::new(station, outbox).unwrap(), events: Arc::default() }
 }
 
 /// A granted enterprise with a few PDF licenses, all issued.
@@ -118,4 +120,40 @@ async fn a_failed_license_can_be_fetched_again() {
 
     let unknown = s.desk.retry_license("1.2.156.3005.2.nothing").await.unwrap_err();
     assert_eq!(unknown.code, ErrorCode::AuthCodeNotFound);
+}
+
+#[tokio::test]
+async fn a_case_is_finished_on_the_desk_and_nothing_of_it_outlives_next_customer() {
+    let s = setup().await;
+    let outcome = s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();
+    let code = outcome.licenses[0].summary.license_code.clone();
+    let copy = s.desk.prepare_copy(&code, false).await.unwrap();
+    assert_eq!(s.desk.copy(&copy.serial).unwrap().pdf, copy.pdf);
+
+    let record = s.desk.submit_record(RecordStatus::Accepted, None, vec![code.clone()]).await.unwrap();
+    assert_eq!(record.state, RecordState::Sent);
+    assert_eq!(s.sim.control().records().len(), 1);
+    assert_eq!(s.desk.current_record().unwrap().unwrap().biz_num, outcome.biz_num.as_str());
+
+    s.desk.next_customer().unwrap();
+    assert_eq!(s.desk.copy(&copy.serial).unwrap_err().code, ErrorCode::NoCustomer, "the copy went with the customer");
+    assert!(s.desk.current_record().unwrap().is_none());
+    assert_eq!(s.desk.prepare_copy(&code, false).await.unwrap_err().code, ErrorCode::NoCustomer);
+
+    // A customer served without a record is closed as such.
+    s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();
+    s.desk.next_customer().unwrap();
+    let closed: Vec<_> = s
+        .desk
+        .station()
+        .cache()
+        .audit_events()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "case_closed")
+        .map(|e| e.detail.unwrap_or_default())
+        .collect();
+    assert_eq!(closed.len(), 2, "{closed:?}");
+    assert!(closed[0].starts_with("closed with record ACCEPTED"), "{closed:?}");
+    assert_eq!(closed[1], "closed without record");
 }

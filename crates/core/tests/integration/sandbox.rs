@@ -422,6 +422,7 @@ async fn the_handling_record_is_submitted_once_whatever_the_retries() {
         applicant_uscc: outcome.enterprise.uscc.clone(),
         used_license_codes: outcome.licenses.iter().map(|l| l.summary.license_code.clone()).collect(),
         status: "RECEIVED",
+        reason: None,
         submitted_at: chrono::Utc::now().with_timezone(&yueshang_core::clock::china_tz()),
     };
     let first = s.station.gateway().submit_record(&record, &settings.operator).await.unwrap();

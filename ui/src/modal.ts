@@ -1,0 +1,65 @@
+// The case's modal dialogs (print, status question, 办结): one open at a time, keys while open, focus kept inside and given back.
+import { nextTick, onBeforeUnmount, onMounted, ref, type Ref } from 'vue';
+
+const depth = ref(0);
+
+/** True while one of these dialogs is open: the viewer and the app-wide keys step aside. */
+export function modalOpen(): boolean {
+  return depth.value > 0;
+}
+
+const FOCUSABLE =
+  'button:not([disabled]), select:not([disabled]), input:not([disabled]), textarea:not([disabled]), [tabindex="0"]';
+
+/** Keep Tab inside the dialog. */
+function trapTab(root: HTMLElement, e: KeyboardEvent) {
+  const items = [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null || el === document.activeElement);
+  if (!items.length) {
+    e.preventDefault();
+    return;
+  }
+  const first = items[0];
+  const last = items[items.length - 1];
+  const active = document.activeElement;
+  if (e.shiftKey && (active === first || !root.contains(active))) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && (active === last || !root.contains(active))) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
+/**
+ * Window keydown (bubble phase) for a modal: `onKey` returns true when it used the key.
+ * A key an element already handled (defaultPrevented) is skipped; a scan's closing Enter never
+ * gets here, because the scanner stops it in the capture phase. On close, focus goes back to
+ * where it was when the dialog opened, if that element is still on screen.
+ */
+export function useModal(root: Ref<HTMLElement | null>, onKey: (e: KeyboardEvent) => boolean, initialFocus?: () => HTMLElement | null) {
+  let before: Element | null = null;
+  const listener = (e: KeyboardEvent) => {
+    if (e.defaultPrevented || e.isComposing) return;
+    if (e.key === 'Tab') {
+      if (root.value) trapTab(root.value, e);
+      return;
+    }
+    if (onKey(e)) e.preventDefault();
+  };
+  onMounted(() => {
+    depth.value++;
+    before = document.activeElement;
+    window.addEventListener('keydown', listener);
+    void nextTick(() => (initialFocus?.() ?? root.value)?.focus());
+  });
+  onBeforeUnmount(() => {
+    depth.value--;
+    window.removeEventListener('keydown', listener);
+    const back = before;
+    before = null;
+    // After the page behind is no longer inert.
+    void nextTick(() => {
+      if (back instanceof HTMLElement && back.isConnected && back !== document.body && !modalOpen()) back.focus();
+    });
+  });
+}
