@@ -50,7 +50,11 @@ export function useModal(root: Ref<HTMLElement | null>, onKey: (e: KeyboardEvent
     depth.value++;
     before = document.activeElement;
     window.addEventListener('keydown', listener);
-    void nextTick(() => (initialFocus?.() ?? root.value)?.focus());
+    void nextTick(() => {
+      initialFocus?.()?.focus();
+      // A disabled or missing first choice: the dialog itself, never the page behind it.
+      if (root.value && !root.value.contains(document.activeElement)) root.value.focus();
+    });
   });
   onBeforeUnmount(() => {
     depth.value--;

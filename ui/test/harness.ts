@@ -1,4 +1,4 @@
-// Test-only harness: mocks the Tauri IPC so each browser test scripts command responses and emits "scan-progress" events.
+// Test-only harness: mocks the Tauri IPC so each browser test scripts command responses and emits "scan-progress" / "outbox-changed" events.
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 
@@ -19,6 +19,7 @@ interface Harness {
   resolve(cmd: string, value: unknown): boolean;
   reject(cmd: string, error: { code: string; message: string }): boolean;
   emitProgress(payload: unknown): Promise<void>;
+  emitEvent(name: string, payload: unknown): Promise<void>;
   callsOf(cmd: string): unknown[];
 }
 
@@ -56,6 +57,9 @@ const h: Harness = {
   },
   emitProgress(payload) {
     return emit('scan-progress', payload);
+  },
+  emitEvent(name, payload) {
+    return emit(name, payload);
   },
   callsOf(cmd) {
     return h.calls.filter((c) => c.cmd === cmd).map((c) => c.args);

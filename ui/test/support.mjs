@@ -145,6 +145,7 @@ export const resolvePending = (page, cmd, value) => page.evaluate(([cmd, value])
 export const rejectPending = (page, cmd, error) => page.evaluate(([cmd, error]) => window.__h.reject(cmd, error), [cmd, error]);
 export const emitProgress = (page, scanId, event) => page.evaluate((p) => window.__h.emitProgress(p), { scanId, event });
 export const setResponse = (page, cmd, spec) => page.evaluate(([cmd, spec]) => window.__h.setResponse(cmd, spec), [cmd, spec]);
+export const emitOutbox = (page, status) => page.evaluate((s) => window.__h.emitEvent('outbox-changed', s), status);
 
 /** What a keyboard-wedge scanner does: characters then Enter, with nothing focused. */
 export async function scanWithGun(page, payload) {
@@ -192,6 +193,56 @@ export function counterInfo(over = {}) {
     ],
     bizNum: 'YS-440106001-A03-20261128-0007',
     version: '0.1.0',
+    printing: printingInfo(),
+    outbox: { waiting: 0, refused: 0, current: null },
+    ...over,
+  };
+}
+
+export function printingInfo(over = {}) {
+  return { mode: 'picker', printer: null, saveDir: null, lastPrinter: null, lastCopies: 1, recheckAfterMinutes: 10, ...over };
+}
+
+/** The handling number a scanResult() gives the case. */
+export const CASE_BIZ_NUM = 'YS-440106001-A03-20261128-0008';
+
+/** A stamped copy of a summary's license, as prepare_copy returns it. */
+export function copyOf(summary, n = 1, over = {}) {
+  const serial = `P-440106001-A03-20261128-${String(n).padStart(4, '0')}`;
+  return {
+    serial,
+    licenseCode: summary.licenseCode,
+    licenseName: summary.name,
+    pages: 2,
+    bytes: 4321,
+    sha256: 'cd'.repeat(32),
+    checkedAt: '2026-11-28T10:15:00+08:00',
+    checkFresh: true,
+    fileName: `${CASE_BIZ_NUM}-${summary.name}-${serial}.pdf`,
+    sourceSigned: false,
+    ...over,
+  };
+}
+
+export const PRINTERS = [
+  { name: 'HP-A03', description: '一楼 A 区 HP LaserJet', isDefault: false, state: 'idle', accepting: true },
+  { name: 'Canon-Hall', description: '大厅公共打印机', isDefault: true, state: 'idle', accepting: true },
+  { name: 'Brother-Old', description: '旧打印机', isDefault: false, state: 'stopped', accepting: false },
+];
+
+/** A handling record as submit_record / outbox_status return it. */
+export function recordOf(over = {}) {
+  return {
+    bizNum: CASE_BIZ_NUM,
+    status: 'ACCEPTED',
+    reason: null,
+    licenseCodes: ['LC-44-1000'],
+    state: 'sent',
+    recordId: 'REC-20261128-000123',
+    duplicate: false,
+    attempts: 1,
+    error: null,
+    submittedAt: '2026-11-28T10:20:00+08:00',
     ...over,
   };
 }
@@ -279,8 +330,9 @@ export const SANDBOX_ENTERPRISES = [
   { uscc: '91440300MA5DYYYY2B', name: '深圳市南山区晨光科技有限公司', note: '证照获取超时（故障演示）', licenseCount: 3 },
 ];
 
-/** A small but valid PDF, written by hand: `pages` pages, each with one line of Helvetica text. */
-export function makePdf(pages = 2) {
+/** A small but valid PDF, written by hand: `pages` pages, each with one line of Helvetica text; with `stamp`,
+ *  also a grey diagonal watermark and a footer line holding it (what a stamped copy looks like, in ASCII). */
+export function makePdf(pages = 2, stamp = null) {
   const objs = [];
   const kids = [];
   objs[1] = '<< /Type /Catalog /Pages 2 0 R >>';
@@ -289,7 +341,11 @@ export function makePdf(pages = 2) {
     const pageObj = 4 + i * 2;
     const contentObj = pageObj + 1;
     kids.push(`${pageObj} 0 R`);
-    const text = `BT /F1 36 Tf 72 700 Td (Test license page ${i + 1}) Tj ET 0 0 1 RG 8 w 60 60 475 720 re S`;
+    let text = `BT /F1 36 Tf 72 700 Td (Test license page ${i + 1}) Tj ET 0 0 1 RG 8 w 60 60 475 720 re S`;
+    if (stamp) {
+      text += ` 0.75 g BT /F1 28 Tf 0.7071 0.7071 -0.7071 0.7071 140 260 Tm (COPY FOR THIS CASE ONLY) Tj ET`;
+      text += ` 0.2 g 0 0 0 RG 1 w 60 48 m 535 48 l S BT /F1 9 Tf 64 36 Td (${stamp}) Tj ET`;
+    }
     objs[pageObj] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentObj} 0 R >>`;
     objs[contentObj] = `<< /Length ${text.length} >>\nstream\n${text}\nendstream`;
   }
