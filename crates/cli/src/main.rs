@@ -2,6 +2,7 @@
 
 mod copy;
 mod output;
+mod record;
 mod scan;
 mod sim;
 
@@ -28,6 +29,10 @@ enum Command {
     Stamp(copy::StampArgs),
     /// The audit trail: where a stamped copy came from (`find-copy`).
     Audit(copy::AuditArgs),
+    /// Submit the handling record (申办) of a scanned case; kept in the outbox if the gateway cannot take it now.
+    Submit(record::SubmitArgs),
+    /// List the handling records waiting to be sent (and send them now with --send).
+    Outbox(record::OutboxArgs),
 }
 
 /// Where the cache lives: `--data-dir`, else `YUESHANG_DATA_DIR`, else the platform's data folder.
@@ -51,6 +56,8 @@ fn main() -> ExitCode {
             Command::Licenses(args) => scan::licenses(args),
             Command::Stamp(args) => copy::stamp(args).await,
             Command::Audit(args) => copy::audit(args),
+            Command::Submit(args) => record::submit(args).await,
+            Command::Outbox(args) => record::outbox(args).await,
         }
     })
 }

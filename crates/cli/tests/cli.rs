@@ -186,3 +186,156 @@ fn a_config_file_is_checked_and_named_problems_are_reported() {
     assert_eq!(out["error"]["code"], "CONFIG_INVALID");
     assert!(out["error"]["message"].as_str().unwrap().contains("gateway."), "{out}");
 }
+
+/// A granted sample enterprise with a few issued PDF licenses: a case that can be submitted.
+fn normal_uscc() -> String {
+    use yueshang_gateway_sim::samples::{self, Consent, FileKind};
+    samples::enterprises()
+        .into_iter()
+        .find(|e| {
+            e.consent == Consent::Granted
+                && (2..=4).contains(&e.licenses.len())
+                && e.licenses.iter().all(|l| l.license.license_status == "ISSUED" && l.file == FileKind::Pdf)
+        })
+        .expect("a normal sample enterprise")
+        .uscc
+}
+
+/// Scans the normal enterprise into `data_dir` and returns the handling number the scan recorded.
+fn scanned_case(sim: &Sim, data_dir: &Path) -> String {
+    let (code, out) = scan(sim, &issue(sim, &normal_uscc()), data_dir);
+    assert_eq!(code, 0, "{out}");
+    out["biz_num"].as_str().unwrap().to_owned()
+}
+
+/// `yueshang submit BIZ_NUM --status STATUS [extra…] --json` against `sim` on `data_dir`.
+fn submit(sim: &Sim, data_dir: &Path, biz_num: &str, status: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["submit", biz_num, "--status", status, "--sim", &sim.url];
+    args.extend(["--data-dir", data_dir.to_str().unwrap(), "--json"]);
+    args.extend(extra);
+    run_json(&args)
+}
+
+/// `yueshang outbox [--send] --json`.
+fn outbox(sim: &Sim, data_dir: &Path, send: bool) -> (i32, Value) {
+    let mut args = vec!["outbox", "--sim", &sim.url, "--data-dir", data_dir.to_str().unwrap(), "--json"];
+    if send {
+        args.push("--send");
+    }
+    run_json(&args)
+}
+
+/// The handling records the sandbox received (`/sim/records`), as a script would read them.
+fn sim_records(sim: &Sim) -> Vec<Value> {
+    let url = format!("{}/sim/records", sim.url);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let records: Value = runtime.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() });
+    records.as_array().unwrap().clone()
+}
+
+fn records_of(sim: &Sim, biz_num: &str) -> Vec<Value> {
+    sim_records(sim).into_iter().filter(|r| r["request"]["biz_num"] == biz_num).collect()
+}
+
+#[test]
+fn a_submitted_record_is_acknowledged_and_bad_ones_are_refused_locally() {
+    let sim = Sim::start(&[]);
+    let data = tempfile::tempdir().unwrap();
+    let biz_num = scanned_case(&sim, data.path());
+
+    let (code, out) = submit(&sim, data.path(), &biz_num, "REJECTED", &[]);
+    assert_eq!((code, out["error"]["code"].as_str()), (1, Some("RECORD_INVALID")), "{out}");
+    assert!(out["error"]["message"].as_str().unwrap().contains("理由"), "{out}");
+    let (code, listed) = outbox(&sim, data.path(), false);
+    assert_eq!(code, 0, "nothing was queued: {listed}");
+    assert!(listed["records"].as_array().unwrap().is_empty());
+
+    let (code, out) = submit(&sim, data.path(), "YS-NOPE-A01-20261128-0001", "DONE", &[]);
+    assert_eq!((code, out["error"]["code"].as_str()), (1, Some("BIZ_NUM_UNKNOWN")), "{out}");
+    assert!(out["error"]["message"].as_str().unwrap().contains("YS-NOPE-A01-20261128-0001"));
+
+    let (code, out) = submit(&sim, data.path(), &biz_num, "DONE", &["--licenses", "NOT-OURS-1"]);
+    assert_eq!((code, out["error"]["code"].as_str()), (1, Some("RECORD_INVALID")), "{out}");
+    assert!(sim_records(&sim).is_empty(), "nothing reached the sandbox");
+
+    let (code, out) = submit(&sim, data.path(), &biz_num, "DONE", &[]);
+    assert_eq!(code, 0, "{out}");
+    let mut keys: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["biz_num", "duplicate", "queued", "record_id"]);
+    assert_eq!((out["biz_num"].as_str(), out["queued"].as_bool()), (Some(biz_num.as_str()), Some(false)));
+    assert_eq!(out["duplicate"], false);
+    let received = records_of(&sim, &biz_num);
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["record_id"], out["record_id"]);
+    assert_eq!(received[0]["request"]["status"], "DONE");
+    assert!(!received[0]["request"]["used_license_codes"].as_array().unwrap().is_empty(), "valid licenses by default");
+
+    let (code, out) = submit(&sim, data.path(), &biz_num, "DONE", &[]);
+    assert_eq!((code, out["error"]["code"].as_str()), (1, Some("RECORD_INVALID")), "already sent: {out}");
+    let (code, listed) = outbox(&sim, data.path(), false);
+    assert_eq!((code, listed["waiting"].as_u64()), (0, Some(0)));
+    assert_eq!(listed["records"][0]["state"], "sent", "today's sent record is listed: {listed}");
+}
+
+#[test]
+fn an_unreachable_gateway_keeps_the_record_until_outbox_send() {
+    let sim = Sim::start(&["--fault", "submit:status=503*1"]);
+    let data = tempfile::tempdir().unwrap();
+    let biz_num = scanned_case(&sim, data.path());
+
+    let (code, out) = submit(&sim, data.path(), &biz_num, "REJECTED", &["--reason", "材料不齐全"]);
+    assert_eq!(code, 4, "{out}");
+    assert_eq!((out["biz_num"].as_str(), out["queued"].as_bool()), (Some(biz_num.as_str()), Some(true)));
+    assert_eq!(out["error"]["code"], "GATEWAY_UNAVAILABLE");
+    assert!(out["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+    let (code, listed) = outbox(&sim, data.path(), false);
+    assert_eq!((code, listed["waiting"].as_u64()), (4, Some(1)), "{listed}");
+    assert_eq!(listed["records"][0]["state"], "queued");
+    assert_eq!(listed["records"][0]["attempts"], 1);
+
+    let (code, sent) = outbox(&sim, data.path(), true);
+    assert_eq!(code, 0, "{sent}");
+    assert_eq!(sent["attempted"][0]["state"], "sent");
+    assert_eq!(sent["attempted"][0]["duplicate"], false);
+    assert_eq!(sent["waiting"], 0);
+    let received = records_of(&sim, &biz_num);
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["request"]["reason"], "材料不齐全");
+}
+
+#[test]
+fn a_submit_killed_while_its_request_is_in_flight_is_sent_once_by_outbox_send() {
+    // The sandbox stores the record at once and answers a minute later: long enough to kill the
+    // process while its request is in flight.
+    let sim = Sim::start(&["--fault", "submit:latency=60000*1"]);
+    let data = tempfile::tempdir().unwrap();
+    let biz_num = scanned_case(&sim, data.path());
+
+    let data_dir = data.path().to_str().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["submit", &biz_num, "--status", "ACCEPTED", "--sim", &sim.url, "--data-dir", data_dir, "--json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start yueshang submit");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while records_of(&sim, &biz_num).is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "submit ended before the sandbox stored the record");
+        assert!(std::time::Instant::now() < deadline, "the sandbox never stored the record");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9 yueshang submit");
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "killed by SIGKILL");
+
+    let (code, listed) = outbox(&sim, data.path(), false);
+    assert_eq!((code, listed["waiting"].as_u64()), (4, Some(1)), "the record survived the kill: {listed}");
+    let (code, sent) = outbox(&sim, data.path(), true);
+    assert_eq!(code, 0, "{sent}");
+    assert_eq!(sent["attempted"][0]["state"], "sent");
+    assert_eq!(sent["attempted"][0]["duplicate"], true, "the sandbox already had it");
+    assert_eq!(records_of(&sim, &biz_num).len(), 1, "exactly one record");
+    assert_eq!(sim_records(&sim).len(), 1);
+}
