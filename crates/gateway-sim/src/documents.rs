@@ -260,7 +260,8 @@ const SEAL_X: f32 = PAGE_W - 128.0;
 const SEAL_Y: f32 = 690.0;
 const SEAL_R: f32 = 50.0;
 
-/// The annotated copy (加注件) of a license: an A4 certificate page stamped with the reason of use.
+/// The annotated copy (加注件) of a license: an A4 certificate page stamped with the reason of use,
+/// followed by appendix pages (附页) when the issuer's file has more than one page.
 pub fn annotated_pdf(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>, DocumentError> {
     let font = font()?;
     let mut document = krilla::Document::new();
@@ -271,7 +272,7 @@ pub fn annotated_pdf(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>
             .language("zh-CN".to_owned()),
     );
     let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| render_error("bad page size"))?;
-    let mut page = document.start_page_with(settings);
+    let mut page = document.start_page_with(settings.clone());
     let mut surface = page.surface();
     let mut pen = Pen { surface: &mut surface, font };
     pen.certificate_frame();
@@ -282,7 +283,48 @@ pub fn annotated_pdf(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>
     pen.annotation_box(&annotation_text(stamp));
     surface.finish();
     page.finish();
+    let total = page_count(license);
+    for number in 2..=total {
+        let mut page = document.start_page_with(settings.clone());
+        let mut surface = page.surface();
+        let mut pen = Pen { surface: &mut surface, font };
+        pen.certificate_frame();
+        pen.appendix(license, number, total);
+        pen.watermark(&watermark_text(stamp));
+        pen.annotation_box(&annotation_text(stamp));
+        surface.finish();
+        page.finish();
+    }
     document.finish().map_err(|e| render_error(&format!("PDF: {e}")))
+}
+
+/// Pages of the issuer's file, as its attachment entry says (`page_count`); one when it says nothing.
+fn page_count(license: &WireLicense) -> u32 {
+    let stated = license.attachment_fields.get(0).and_then(|a| a.get("page_count")).and_then(|n| n.as_u64());
+    // A sandbox file is generated per request: a bound keeps a mistyped count from stalling it.
+    stated.map_or(1, |n| n.clamp(1, 60) as u32)
+}
+
+/// The rows of one appendix page: outlets and the limits the permit sets for each pollutant,
+/// numbered on from the previous page, so that every page's text is its own.
+fn appendix_rows(number: u32) -> Vec<[String; 4]> {
+    const POLLUTANTS: [(&str, &str); 6] = [
+        ("总铬", "0.5 mg/L"),
+        ("六价铬", "0.1 mg/L"),
+        ("总镍", "0.1 mg/L"),
+        ("总铜", "0.3 mg/L"),
+        ("化学需氧量", "50 mg/L"),
+        ("氨氮", "8 mg/L"),
+    ];
+    const ROWS: u32 = 18;
+    (0..ROWS)
+        .map(|i| {
+            let n = (number - 2) * ROWS + i;
+            let (pollutant, limit) = POLLUTANTS[(n % 6) as usize];
+            let outlet = format!("DW{:03}", n / 6 + 1);
+            [format!("{}", n + 1), outlet, pollutant.to_owned(), limit.to_owned()]
+        })
+        .collect()
 }
 
 fn render_error(what: &str) -> DocumentError {
@@ -435,6 +477,27 @@ impl Pen<'_, '_> {
             false,
             TextDirection::Auto,
         );
+    }
+
+    /// An appendix page (附页): its heading, the page number, and a table of discharge limits.
+    fn appendix(&mut self, license: &WireLicense, number: u32, total: u32) {
+        self.centered(72.0, 10.0, MUTED, "中华人民共和国 · 广东省电子证照");
+        self.centered(112.0, 20.0, INK, &format!("{}（副本）附页", license.name));
+        self.centered(140.0, 10.5, MUTED, &format!("证照编号：{}　第 {number} 页 / 共 {total} 页", license.id_code));
+        self.line(60.0, 154.0, PAGE_W - 60.0, 154.0, BORDER, 1.0);
+        const COLUMNS: [(f32, &str); 4] =
+            [(70.0, "序号"), (140.0, "排放口编号"), (260.0, "污染物种类"), (400.0, "许可排放浓度限值")];
+        for (x, heading) in COLUMNS {
+            self.text(x, 176.0, 10.5, MUTED, heading);
+        }
+        self.line(60.0, 186.0, PAGE_W - 60.0, 186.0, RULE, 0.5);
+        for (i, row) in appendix_rows(number).iter().enumerate() {
+            let baseline = 206.0 + i as f32 * 24.0;
+            for ((x, _), cell) in COLUMNS.iter().zip(row) {
+                self.text(*x, baseline, 10.5, INK, cell);
+            }
+            self.line(60.0, baseline + 8.0, PAGE_W - 60.0, baseline + 8.0, RULE, 0.5);
+        }
     }
 
     /// The watermark that makes the copy single-use: the stamp line, repeated diagonally, light red.
@@ -815,6 +878,27 @@ mod tests {
             let image = image::load_from_memory(&jpeg).unwrap();
             assert_eq!((image.width(), image.height()), (SCAN_W, SCAN_H));
         }
+    }
+
+    #[test]
+    fn the_long_file_has_its_pages() {
+        let long = enterprises()
+            .into_iter()
+            .flat_map(|e| e.licenses)
+            .find(|l| l.license.attachment_fields[0].get("page_count").is_some())
+            .unwrap();
+        let pdf = ok(annotated_pdf(&long.license, &stamp()));
+        assert_eq!(page_objects(&pdf), usize::from(crate::samples::LONG_FILE_PAGES));
+        assert!(pdf.len() < 600 * 1024, "{} bytes", pdf.len());
+        let short = one_license_each().remove(0);
+        assert_eq!(page_objects(&ok(annotated_pdf(&short.license, &stamp()))), 1);
+    }
+
+    /// Page objects in a PDF written by krilla, which writes every object plainly (no object
+    /// streams) and names the type without a space (`/Type/Page`).
+    fn page_objects(pdf: &[u8]) -> usize {
+        let count = |needle: &[u8]| pdf.windows(needle.len()).filter(|w| *w == needle).count();
+        count(b"/Type/Page") - count(b"/Type/Pages")
     }
 
     #[test]

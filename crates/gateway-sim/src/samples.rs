@@ -496,6 +496,8 @@ struct Spec {
     /// `(reason, date)` when the issuer abolished it.
     abolished: Option<(&'static str, &'static str)>,
     file: FileKind,
+    /// Pages of the issuer's PDF: the certificate, then appendix pages (附页) of the permit's detail.
+    pages: u16,
 }
 
 impl Spec {
@@ -506,7 +508,7 @@ impl Spec {
 
 /// A valid license stored as a PDF: the common case.
 const fn valid(kind: Kind, detail: &'static str, issued: &'static str, expiry: &'static str) -> Spec {
-    Spec { kind, detail, issued, expiry, version: 1, abolished: None, file: FileKind::Pdf }
+    Spec { kind, detail, issued, expiry, version: 1, abolished: None, file: FileKind::Pdf, pages: 1 }
 }
 
 /// The business license: no end of validity, issued on the latest registration.
@@ -547,7 +549,7 @@ fn build_license(h: &Holder, spec: &Spec, seq: u32, serial: &str) -> SampleLicen
         begin_date: if kind == Kind::BusinessLicense { h.founded.to_owned() } else { spec.issued.to_owned() },
         expiry_date: spec.expiry.to_owned(),
         data_fields: json_object(&face),
-        attachment_fields: attachment(spec.file, &license_code),
+        attachment_fields: attachment(spec.file, spec.pages, &license_code),
         trust_level: "A".to_owned(),
         license_status: if spec.abolished.is_some() { "ABOLISHED" } else { "ISSUED" }.to_owned(),
         abolish_reason: spec.abolished.map(|(reason, _)| reason.to_owned()),
@@ -572,14 +574,20 @@ fn json_string(text: &str) -> String {
     serde_json::Value::from(text).to_string()
 }
 
-/// The attachment list the issuing system reports: one file, PDF or scanned image.
-fn attachment(file: FileKind, license_code: &str) -> serde_json::Value {
+/// The attachment list the issuing system reports: one file, PDF or scanned image; a PDF of
+/// more than one page also says how many (`page_count`), which the sandbox renders.
+fn attachment(file: FileKind, pages: u16, license_code: &str) -> serde_json::Value {
     let (file_type, label) = match file {
         FileKind::Pdf => ("pdf", "电子证照版式文件"),
         FileKind::ScannedJpeg => ("jpg", "纸质证照扫描件"),
     };
     let tail = license_code.rsplit('.').nth(2).unwrap_or("0");
-    serde_json::json!([{ "name": label, "file_type": file_type, "file_name": format!("{tail}.{file_type}") }])
+    let mut entry =
+        serde_json::json!({ "name": label, "file_type": file_type, "file_name": format!("{tail}.{file_type}") });
+    if pages > 1 {
+        entry["page_count"] = pages.into();
+    }
+    serde_json::json!([entry])
 }
 
 /// Plausible-looking SM2 signing fields; the sandbox signs nothing, it only fills the shape.
@@ -662,6 +670,12 @@ fn sample_set() -> Vec<(Holder, String, Consent, Vec<Spec>)> {
         (toy_maker(), "授权清单为空 (nothing authorized)".to_owned(), Consent::NothingTicked, toy_licenses()),
         (pharmacy(), "含扫描件 JPEG (scanned image)".to_owned(), Consent::Granted, scanned_licenses()),
         (bookshop(), "常规：书店 3 张有效证照 (normal, bookshop)".to_owned(), Consent::Granted, bookshop_licenses()),
+        (
+            plating(),
+            format!("长文件：排污许可证 PDF 共 {LONG_FILE_PAGES} 页 (long PDF)"),
+            Consent::Granted,
+            plating_licenses(),
+        ),
     ]
 }
 
@@ -964,6 +978,43 @@ fn bookshop_licenses() -> Vec<Spec> {
     ]
 }
 
+/// The pages of the long sample file: what the stamping benchmark and tests measure.
+pub const LONG_FILE_PAGES: u16 = 20;
+
+fn plating() -> Holder {
+    Holder {
+        name: "东莞市莞泓表面处理科技有限公司",
+        uscc17: "91441900MA55XK8R2",
+        legal_rep: "钟伟杰",
+        city: &DONGGUAN,
+        district: "",
+        division_code: "441900",
+        address: "东莞市麻涌镇莞泓环保产业园B区6号",
+        founded: "2019-04-16",
+        capital: "人民币贰仟万元",
+        company_type: "有限责任公司（自然人投资或控股）",
+        business_scope: "金属表面处理及热处理加工；电镀加工；污水处理及其再生利用。\
+            （依法须经批准的项目，经相关部门批准后方可开展经营活动）",
+    }
+}
+
+fn plating_licenses() -> Vec<Spec> {
+    vec![
+        business_license("2024-10-21"),
+        // An electroplating plant's permit lists every discharge outlet and its limits: the
+        // issuer's PDF runs to many pages, which is what a long file at the counter looks like.
+        Spec {
+            pages: LONG_FILE_PAGES,
+            ..valid(
+                Kind::PollutantDischarge,
+                "电镀；金属表面处理及热处理加工|东莞市麻涌镇莞泓环保产业园B区6号",
+                "2025-08-18",
+                "2030-08-17",
+            )
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1108,6 +1159,18 @@ mod tests {
         assert_eq!(mask_name("陈志明"), "陈**");
         assert_eq!(mask_name("欧阳子谦"), "欧阳**");
         assert!(enterprises().iter().all(|e| e.legal_rep_name.contains('*')));
+    }
+
+    #[test]
+    fn exactly_one_license_has_a_long_file() {
+        let long: Vec<WireLicense> = all_licenses()
+            .into_iter()
+            .map(|(_, l)| l)
+            .filter(|l| l.attachment_fields[0].get("page_count").is_some())
+            .collect();
+        assert_eq!(long.len(), 1);
+        assert_eq!(long[0].attachment_fields[0]["page_count"], u64::from(LONG_FILE_PAGES));
+        assert_eq!(by_note("long PDF").licenses.iter().filter(|l| l.file == FileKind::Pdf).count(), 2);
     }
 
     #[test]

@@ -17,8 +17,20 @@ const PROBE: &str = "证照副本仅供使用经办人号编状态有效核验AZ
 /// File names that are almost surely CJK fonts: tried first inside a folder, so that a walk
 /// through `/usr/share/fonts` does not read hundreds of Latin fonts before finding one.
 const CJK_NAME_HINTS: [&str; 14] = [
-    "wqy", "noto", "cjk", "sourcehan", "source-han", "uming", "ukai", "droidsansfallback", "msyh", "simsun", "simhei",
-    "yahei", "kaiti", "fangsong",
+    "wqy",
+    "noto",
+    "cjk",
+    "sourcehan",
+    "source-han",
+    "uming",
+    "ukai",
+    "droidsansfallback",
+    "msyh",
+    "simsun",
+    "simhei",
+    "yahei",
+    "kaiti",
+    "fangsong",
 ];
 
 /// How deep a folder is searched; system font folders are two or three levels deep.
@@ -94,10 +106,8 @@ impl StampFont {
     /// advances is what krilla's shaping places, to a fraction of a point.
     pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
         let data = self.bytes.as_slice();
-        let units: u32 = text
-            .chars()
-            .map(|c| u32::from(self.tables.advance(data, self.tables.glyph(data, c).unwrap_or(0))))
-            .sum();
+        let units: u32 =
+            text.chars().map(|c| u32::from(self.tables.advance(data, self.tables.glyph(data, c).unwrap_or(0)))).sum();
         units as f32 / f32::from(self.tables.units_per_em) * size
     }
 

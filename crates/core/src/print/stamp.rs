@@ -138,7 +138,6 @@ const FOOTER_MAX_SIZE: f32 = 7.5;
 
 /// Everything drawn on a stamp page, prepared once per copy.
 struct Stamp<'a> {
-    text: &'a StampText,
     font: &'a StampFont,
     watermark: String,
     lines: [String; 2],
@@ -147,7 +146,7 @@ struct Stamp<'a> {
 
 impl<'a> Stamp<'a> {
     fn new(text: &'a StampText, font: &'a StampFont) -> crate::Result<Stamp<'a>> {
-        Ok(Stamp { text, font, watermark: text.watermark(), lines: text.footer_lines(), qr: QrModules::of(&text.serial)? })
+        Ok(Stamp { font, watermark: text.watermark(), lines: text.footer_lines(), qr: QrModules::of(&text.serial)? })
     }
 
     fn band_height(&self) -> f32 {
@@ -172,7 +171,14 @@ impl<'a> Stamp<'a> {
         let mut line = builder.surface();
         line.set_stroke(None);
         line.set_fill(Some(fill(WATERMARK_GREY, WATERMARK_OPACITY)));
-        line.draw_text(Point::from_xy(0.0, 0.0), self.font.pdf_font(), size, &self.watermark, true, TextDirection::Auto);
+        line.draw_text(
+            Point::from_xy(0.0, 0.0),
+            self.font.pdf_font(),
+            size,
+            &self.watermark,
+            true,
+            TextDirection::Auto,
+        );
         line.finish();
         let graphic = Graphic::new(builder.finish(), false);
 
@@ -444,7 +450,8 @@ fn inherited<'a>(document: &'a lopdf::Document, page: ObjectId, key: &[u8]) -> O
 
 fn page_frame(document: &lopdf::Document, page: ObjectId) -> PageFrame {
     // A page without a media box is US Letter, as readers assume.
-    let media = inherited(document, page, b"MediaBox").and_then(|b| rectangle(document, b)).unwrap_or([0.0, 0.0, 612.0, 792.0]);
+    let media =
+        inherited(document, page, b"MediaBox").and_then(|b| rectangle(document, b)).unwrap_or([0.0, 0.0, 612.0, 792.0]);
     let bounds = inherited(document, page, b"CropBox")
         .and_then(|b| rectangle(document, b))
         .map(|crop| [crop[0].max(media[0]), crop[1].max(media[1]), crop[2].min(media[2]), crop[3].min(media[3])])
@@ -526,9 +533,11 @@ fn merge(
         forms.insert(frame.size_key(), form);
     }
     let open = update.new_document.add_object(lopdf::Stream::new(Dictionary::new(), b"q\n".to_vec()));
+    // Pages placed alike share one closing stream: a long license adds one, not one per page.
+    let mut closings: HashMap<String, ObjectId> = HashMap::new();
     for (page, frame) in pages {
         let form = forms[&frame.size_key()];
-        place_stamp(&mut update, *page, frame, form, open)?;
+        place_stamp(&mut update, *page, frame, form, open, &mut closings)?;
     }
     let mut out = Vec::with_capacity(source.len() + 64 * 1024);
     update.save_to(&mut out).map_err(|e| Error::new(ErrorCode::FileUnreadable).detail(format!("save: {e}")))?;
@@ -570,6 +579,7 @@ fn place_stamp(
     frame: &PageFrame,
     form: ObjectId,
     open: ObjectId,
+    closings: &mut HashMap<String, ObjectId>,
 ) -> crate::Result<()> {
     let broken = |what: String| unreadable("证照文件的页面结构有误。", what);
     let prev = update.get_prev_documents();
@@ -579,16 +589,20 @@ fn place_stamp(
 
     let [a, b, c, d, e, f] = frame.stamp_matrix();
     let close = format!("\nQ\nq {a} {b} {c} {d} {e} {f} cm /{name} Do Q\n");
-    let close = update.new_document.add_object(lopdf::Stream::new(Dictionary::new(), close.into_bytes()));
+    let close = match closings.get(&close) {
+        Some(id) => *id,
+        None => {
+            let id = update.new_document.add_object(lopdf::Stream::new(Dictionary::new(), close.clone().into_bytes()));
+            closings.insert(close, id);
+            id
+        }
+    };
     let mut wrapped = vec![Object::Reference(open)];
     wrapped.extend(contents);
     wrapped.push(Object::Reference(close));
 
     update.opt_clone_object_to_new_document(page).map_err(|e| broken(format!("page {page:?}: {e}")))?;
-    let page_dict = update
-        .new_document
-        .get_dictionary_mut(page)
-        .map_err(|e| broken(format!("page {page:?}: {e}")))?;
+    let page_dict = update.new_document.get_dictionary_mut(page).map_err(|e| broken(format!("page {page:?}: {e}")))?;
     page_dict.set("Resources", Object::Dictionary(resources));
     page_dict.set("Contents", Object::Array(wrapped));
     Ok(())
@@ -710,7 +724,11 @@ mod tests {
         let case = "仅供「食品经营许可（新办）」使用 · 广州市天河区政务服务中心 A03 · 经办人 王小丽 · \
                     办件号 4401062026112900007 · 2026-11-29 10:02 · 副本编号 P-4401061-A03-20261129-0007";
         check(true, "仅供「食品经营许可（新办）」使用", [case, "证照状态：有效（核验于 2026-11-29 09:58）"]);
-        check(false, "仅供「食品经营许可（新办）」使用", [case, "证照状态：有效（核验于 2026-11-29 09:58，出具时未能联网复核）"]);
+        check(
+            false,
+            "仅供「食品经营许可（新办）」使用",
+            [case, "证照状态：有效（核验于 2026-11-29 09:58，出具时未能联网复核）"],
+        );
     }
 
     #[test]
