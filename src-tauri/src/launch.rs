@@ -120,8 +120,6 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     Ok(Counter { desk: Desk::new(station, outbox)?, mode, outbox_wake: Arc::new(Notify::new()), sandbox })
 }
 
-}
-
 /// IT looking at the window must know which of the PC's files to fix.
 fn naming_the_file(mut error: Error, path: &Path) -> Error {
     let shown = path.display().to_string();

@@ -15,7 +15,7 @@ use tempfile::TempDir;
 
 use crate::mdns::MdnsLease;
 use crate::process::{Daemon, free_port};
-use crate::tools::{require_file, require_tool, run, run_ok, wait_for};
+use crate::tools::{require_file, require_tool, run, run_ok, wait_for, wait_until};
 
 /// Ghostscript and a loaded CI machine can take a while for one page; still bounded.
 const JOB_DONE_WITHIN: Duration = Duration::from_secs(90);
@@ -218,9 +218,24 @@ impl PrintLab {
         let folder = self.dir.path().join("cups-pdf-out");
         // cups-pdf with `Label 1` names the file `<title>-job_<id>.pdf`.
         let suffix = format!("-job_{job_id}.pdf");
-        wait_for(&format!("cups-pdf's file of job {job_id} in {}", folder.display()), OUTPUT_WITHIN, || {
+        let found = wait_until(OUTPUT_WITHIN, || {
             file_in(&folder, |name| name.ends_with(&suffix) || name.starts_with(&format!("job_{job_id}-")))
+        });
+        found.unwrap_or_else(|| {
+            panic!(
+                "no file of job {job_id} from cups-pdf in {} (it holds {:?}); cups-pdf's logs:\n{}",
+                folder.display(),
+                file_names(&folder),
+                self.cups_pdf_logs()
+            )
         })
+    }
+
+    /// What cups-pdf logged for this lab's queues (one log per queue configuration).
+    fn cups_pdf_logs(&self) -> String {
+        let logs = self.dir.path().join("log");
+        let names = file_names(&logs).into_iter().filter(|n| n.starts_with("cups-pdf"));
+        names.map(|n| std::fs::read_to_string(logs.join(n)).unwrap_or_default()).collect::<Vec<_>>().join("\n")
     }
 
     /// The document the exact queue's printer received for a job, once the job completed.
@@ -309,8 +324,11 @@ fn prepare_folders(dir: &Path) {
         std::fs::create_dir_all(dir.join(sub)).expect("a folder of the lab");
     }
     // Filters run as the `lp` user: they must reach the lab's folder and write its TempDir.
+    // cups-pdf runs Ghostscript as the job's user, or as `nobody` for a user this machine
+    // does not know: any user must be able to write the output folder.
     set_mode(dir, 0o755);
     set_mode(&dir.join("tmp"), 0o1777);
+    set_mode(&dir.join("cups-pdf-out"), 0o1777);
     fn set_mode(path: &Path, mode: u32) {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("folder permissions");
     }
@@ -431,6 +449,11 @@ fn attribute_values(output: &str, name: &str) -> Vec<String> {
         .filter(|line| line.starts_with(&start))
         .filter_map(|line| line.split_once(" = ").map(|(_, value)| value.to_owned()))
         .collect()
+}
+
+fn file_names(folder: &Path) -> Vec<String> {
+    let entries = std::fs::read_dir(folder).map(|e| e.flatten().collect::<Vec<_>>()).unwrap_or_default();
+    entries.iter().filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect()
 }
 
 fn file_in(folder: &Path, matches: impl Fn(&str) -> bool) -> Option<PathBuf> {

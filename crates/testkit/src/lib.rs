@@ -8,11 +8,10 @@
 //! Every failure panics with what went wrong and, for a missing program, the Debian package to
 //! install: a test that cannot print for real fails, it never skips.
 
+mod lab;
 mod mdns;
 mod process;
 mod tools;
-
-pub mod lab;
 
 pub use lab::{JobState, PrintLab};
 pub use tools::{qr_codes_on_first_page, require_tool};

@@ -63,7 +63,7 @@ impl Daemon {
         self.stopped = true;
         let group = format!("-{}", self.child.id());
         // `kill` the program: signalling a whole process group needs no unsafe code this way.
-        run(Command::new("kill").args(["-TERM", "--", &group]));
+        run(Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()));
         let mut gone = false;
         let deadline = std::time::Instant::now() + EXIT_WITHIN;
         while std::time::Instant::now() < deadline {

@@ -28,7 +28,11 @@ pub fn require_tool(program: &str, package: &str) -> PathBuf {
 /// A required file a package installs (a backend, a PPD), or a panic naming the package.
 pub(crate) fn require_file(path: &str, package: &str) -> PathBuf {
     let path = PathBuf::from(path);
-    assert!(path.exists(), "{} is missing: install the Debian package `{package}` (apt-get install {package})", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: install the Debian package `{package}` (apt-get install {package})",
+        path.display()
+    );
     path
 }
 
@@ -52,13 +56,20 @@ pub(crate) fn run(command: &mut Command) -> Output {
 }
 
 /// Polls `probe` until it gives a value, or panics after `limit` saying what was awaited.
-pub(crate) fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, limit: Duration, probe: impl FnMut() -> Option<T>) -> T {
+    wait_until(limit, probe).unwrap_or_else(|| panic!("gave up after {limit:?} waiting for {what}"))
+}
+
+/// Polls `probe` until it gives a value or `limit` has passed (then `None`).
+pub(crate) fn wait_until<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(value) = probe() {
-            return value;
+            return Some(value);
         }
-        assert!(Instant::now() < deadline, "gave up after {limit:?} waiting for {what}");
+        if Instant::now() >= deadline {
+            return None;
+        }
         std::thread::sleep(POLL_EVERY);
     }
 }
@@ -71,10 +82,7 @@ pub fn qr_codes_on_first_page(pdf: &Path) -> Vec<String> {
     let dir = tempfile::tempdir().expect("a temporary folder for the rendered page");
     let prefix = dir.path().join("page");
     run_ok(
-        Command::new(pdftoppm)
-            .args(["-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile"])
-            .arg(pdf)
-            .arg(&prefix),
+        Command::new(pdftoppm).args(["-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile"]).arg(pdf).arg(&prefix),
     );
     let output = run(Command::new(zbarimg).args(["--raw", "-q"]).arg(prefix.with_extension("png")));
     // zbarimg exits 4 when the image holds no code at all: that is an answer, not a failure.
