@@ -118,7 +118,7 @@ impl SavedDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RecordDto {
     biz_num: String,
@@ -144,15 +144,16 @@ impl From<&OutboxRecord> for RecordDto {
             record_id: r.record_id.clone(),
             duplicate: r.duplicate,
             attempts: r.attempts,
-            error: r.last_error.as_ref().map(|(code, message)| {
-                AppError::from(Error { code: *code, message: message.clone(), detail: None })
-            }),
+            error: r
+                .last_error
+                .as_ref()
+                .map(|(code, message)| AppError::from(Error { code: *code, message: message.clone(), detail: None })),
             submitted_at: r.submitted_at.to_rfc3339(),
         }
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct OutboxStatusDto {
     waiting: usize,
     refused: usize,

@@ -28,9 +28,14 @@ pub(crate) fn counter_info(state: State<'_, AppState>) -> Answer<CounterInfo> {
     let counter = state.counter()?;
     let station = counter.desk.station();
     let copies = counter.desk.copies();
-    let printing =
-        PrintingDto::new(&station.settings().printing, copies.save_dir().as_deref(), copies.last_choice());
-    Ok(CounterInfo::new(counter.mode, station.settings(), &counter.desk.biz_num(), printing, outbox_status_of(counter)?))
+    let printing = PrintingDto::new(&station.settings().printing, copies.save_dir().as_deref(), copies.last_choice());
+    Ok(CounterInfo::new(
+        counter.mode,
+        station.settings(),
+        &counter.desk.biz_num(),
+        printing,
+        outbox_status_of(counter)?,
+    ))
 }
 
 /// Runs a scan for the current customer; progress goes out as "scan-progress" events tagged

@@ -5,8 +5,10 @@
 //! license card with its status, the viewer, 下一位, an expired code, a gateway timeout, a revoked
 //! license, and failed cards with 重试. A second session starts the app with no configuration at
 //! all (sandbox mode) and uses the sandbox helper with the mouse; a third starts it with a broken
-//! configuration. Screenshots go to tests/out/window/.
+//! configuration; `case.rs` finishes cases (print preview, printing to real CUPS queues, 另存为,
+//! the 办结 panel with the gateway up and down). Screenshots go to tests/out/window/.
 
+mod case;
 mod harness;
 mod page;
 
@@ -51,7 +53,7 @@ fn expected_statuses(enterprise: &SampleEnterprise) -> BTreeMap<String, &'static
 /// A gateway-mode configuration pointing at the test's sandbox, with a 4 s timeout: the timeout
 /// step takes seconds, not the production 17 s, yet a busy 2-core machine rendering the sample
 /// PDFs stays well within it.
-fn write_config(dir: &Path, sim: &SandboxGateway) -> std::path::PathBuf {
+fn write_config(dir: &Path, sim: &SandboxGateway, name: &str, extra: &str) -> std::path::PathBuf {
     use yueshang_gateway_sim as s;
     let settings = s::sandbox_settings(&sim.base_url());
     let g = &settings.gateway;
@@ -104,13 +106,13 @@ request_timeout_ms = 4000
         .iter()
         .map(|i| format!("\n[[service_items]]\ncode = \"{}\"\nname = \"{}\"\n", i.code, i.name))
         .collect();
-    let path = dir.join("config.toml");
-    std::fs::write(&path, toml + &items).expect("write the test configuration");
+    let path = dir.join(name);
+    std::fs::write(&path, toml + extra + &items).expect("write the test configuration");
     path
 }
 
 /// The license cards on screen: code, status attribute, badge text and phase (loading, ready, failed…).
-async fn cards(window: &Window<'_>) -> Vec<Value> {
+pub(crate) async fn cards(window: &Window<'_>) -> Vec<Value> {
     let script = r#"return [...document.querySelectorAll('[data-testid="license-card"]')].map(c => ({
         code: c.dataset.licenseCode, status: c.dataset.status, state: c.dataset.phase,
         badge: (c.querySelector('[data-testid="status-badge"]') || {}).innerText || '' }));"#;
@@ -186,7 +188,7 @@ async fn a_clerks_day_in_the_real_window() {
     .expect("start the sandbox gateway");
     let control = sim.control();
     let home = tempfile::tempdir().expect("temp dir");
-    let config = write_config(home.path(), &sim);
+    let config = write_config(home.path(), &sim, "config.toml", "");
     let data = home.path().join("data");
 
     let driver = Driver::start(&display, &[("YUESHANG_CONFIG", &config), ("YUESHANG_DATA_DIR", &data)]);
@@ -307,6 +309,7 @@ async fn a_clerks_day_in_the_real_window() {
     drop(driver);
     expect_a_clean_log(&data);
 
+    case::finishing_a_case(&app, &display, home.path(), &sim).await;
     sandbox_mode_with_the_mouse(&app, &display, home.path()).await;
     a_broken_configuration_is_shown_for_it(&app, &display, home.path()).await;
 }

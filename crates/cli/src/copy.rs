@@ -122,7 +122,10 @@ fn find(args: FindCopyArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(None) => output::fail(
-            &Error::with_fact(ErrorCode::BizNumUnknown, format!("本机没有副本编号为 {} 的用证副本。", args.serial.trim())),
+            &Error::with_fact(
+                ErrorCode::BizNumUnknown,
+                format!("本机没有副本编号为 {} 的用证副本。", args.serial.trim()),
+            ),
             args.json,
         ),
         Err(err) => output::fail(&err, args.json),

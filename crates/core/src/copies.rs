@@ -46,7 +46,13 @@ impl StampedCopy {
         let name: String = self
             .license_name
             .chars()
-            .map(|c| if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control() { '_' } else { c })
+            .map(|c| {
+                if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
         format!("{}-{}-{}.pdf", self.biz_num, name.trim(), self.serial)
     }
@@ -129,7 +135,10 @@ impl Copies {
         let source = self.source(biz_num, license_code)?;
         let (checked_at, check_fresh) = self.recheck(biz_num, license_code, &source, allow_unchecked).await?;
         let Some((mime, bytes)) = source.file.clone() else {
-            return Err(Error::with_fact(ErrorCode::StorageFailed, "本机缓存中没有这张证照的加注件，请点“重试”重新获取。"));
+            return Err(Error::with_fact(
+                ErrorCode::StorageFailed,
+                "本机缓存中没有这张证照的加注件，请点“重试”重新获取。",
+            ));
         };
         let font = self.font()?;
         let serial = self.next_serial()?;
@@ -243,7 +252,10 @@ impl Copies {
             None => return Err(Error::with_fact(ErrorCode::SaveFailed, "还没有选择保存副本的文件夹。")),
         };
         if !dir.is_dir() {
-            return Err(Error::with_fact(ErrorCode::SaveFailed, format!("文件夹 {} 不存在或无法访问。", dir.display())));
+            return Err(Error::with_fact(
+                ErrorCode::SaveFailed,
+                format!("文件夹 {} 不存在或无法访问。", dir.display()),
+            ));
         }
         let mut saved = Vec::with_capacity(copies.len());
         for copy in copies {
@@ -267,7 +279,10 @@ impl Copies {
                         Some(ErrorCode::SaveFailed),
                         format!("serial {}; path {}; {e}", copy.serial, path.display()),
                     )?;
-                    return Err(Error::with_fact(ErrorCode::SaveFailed, format!("无法写入 {}（{e}）。", path.display())));
+                    return Err(Error::with_fact(
+                        ErrorCode::SaveFailed,
+                        format!("无法写入 {}（{e}）。", path.display()),
+                    ));
                 }
             }
         }
@@ -303,7 +318,10 @@ impl Copies {
     ) -> Result<(DateTime<FixedOffset>, bool)> {
         let now = self.station.clock().now_china();
         let today = now.date_naive();
-        refuse_unless_valid(source.status, LicenseStatus::of(&source.issue_state, source.begin_date, source.expiry_date, today))?;
+        refuse_unless_valid(
+            source.status,
+            LicenseStatus::of(&source.issue_state, source.begin_date, source.expiry_date, today),
+        )?;
         let age = now.signed_duration_since(source.checked_at).to_std().unwrap_or_default();
         if age < self.station.settings().printing.recheck_after {
             return Ok((source.checked_at, true));
@@ -374,14 +392,21 @@ impl Copies {
                 )
                 .optional()?)
         })?;
-        let Some(((license_name, auth_id, uscc), (item_code, item_name, auth_code), dates_and_state, (begin, expiry, checked), file)) =
-            source
+        let Some((
+            (license_name, auth_id, uscc),
+            (item_code, item_name, auth_code),
+            dates_and_state,
+            (begin, expiry, checked),
+            file,
+        )) = source
         else {
             return Err(self.unknown(biz_num, license_code));
         };
         let (auth_expires_at, status, issue_state) = dates_and_state;
         let time = |t: &str| DateTime::parse_from_rfc3339(t).map_err(Error::storage);
-        let date = |d: Option<String>| d.map(|d| parse_license_date(&d).map_err(Error::storage)).transpose().map(Option::flatten);
+        let date = |d: Option<String>| {
+            d.map(|d| parse_license_date(&d).map_err(Error::storage)).transpose().map(Option::flatten)
+        };
         Ok(Source {
             license_name,
             auth_id,
@@ -417,7 +442,13 @@ impl Copies {
         }
     }
 
-    fn store_check(&self, auth_id: &str, license_code: &str, status: LicenseStatus, at: DateTime<FixedOffset>) -> Result<()> {
+    fn store_check(
+        &self,
+        auth_id: &str,
+        license_code: &str,
+        status: LicenseStatus,
+        at: DateTime<FixedOffset>,
+    ) -> Result<()> {
         self.station.cache().transaction(|tx| {
             tx.execute(
                 "UPDATE licenses SET status_at_fetch = ?1, checked_at = ?2 WHERE auth_id = ?3 AND license_code = ?4",
@@ -425,7 +456,10 @@ impl Copies {
             )?;
             // A revoked license is kept without its file, as a revoked fetch is: never shown as valid.
             if status == LicenseStatus::Revoked {
-                tx.execute("DELETE FROM files WHERE auth_id = ?1 AND license_code = ?2", params![auth_id, license_code])?;
+                tx.execute(
+                    "DELETE FROM files WHERE auth_id = ?1 AND license_code = ?2",
+                    params![auth_id, license_code],
+                )?;
             }
             Ok(())
         })
@@ -463,7 +497,13 @@ impl Copies {
     }
 
     /// The copy's row and its audit event, in one transaction.
-    fn record_copy(&self, copy: &StampedCopy, source: &Source, source_bytes: &[u8], made_at: DateTime<FixedOffset>) -> Result<()> {
+    fn record_copy(
+        &self,
+        copy: &StampedCopy,
+        source: &Source,
+        source_bytes: &[u8],
+        made_at: DateTime<FixedOffset>,
+    ) -> Result<()> {
         let operator = &self.station.settings().operator;
         let (source_sha256, source_sm3) = (sha256_hex(source_bytes), sm3_hex(source_bytes));
         let mut detail = serde_json::json!({
@@ -670,7 +710,10 @@ mod tests {
             check_fresh: true,
             source_signed: false,
         };
-        assert_eq!(copy.file_name(), "YS-4401061-A03-20261129-0003-食品经营许可证_副本_1-P-4401061-A03-20261129-0001.pdf");
+        assert_eq!(
+            copy.file_name(),
+            "YS-4401061-A03-20261129-0003-食品经营许可证_副本_1-P-4401061-A03-20261129-0001.pdf"
+        );
     }
 
     #[test]

@@ -186,13 +186,25 @@ impl ErrorCode {
             ErrorCode::NoCustomer => "当前没有正在办理的企业，请先扫描粤商码。",
             ErrorCode::SandboxOnly => "该功能只在沙箱模式下可用。",
             ErrorCode::LicenseExpired => "该证照已过期，不能出具用证副本；请让办事人到发证机关办理延续后重新授权。",
-            ErrorCode::StatusUnchecked => "暂时无法联网核验证照状态。可以继续出具副本，副本上将注明最近一次核验的时间；也可以稍后重试。",
-            ErrorCode::FontMissing => "本机没有可用的中文字体，无法生成用证副本。请IT安装中文字体（统信/麒麟/Debian：fonts-wqy-microhei 或 fonts-noto-cjk；Windows：微软雅黑或宋体），或在配置 [printing] font 中指定字体文件。",
-            ErrorCode::FileUnreadable => "证照文件已损坏或被加密，无法加盖用证标记。请点“重试”重新获取；仍不行请联系发证机关。",
+            ErrorCode::StatusUnchecked => {
+                "暂时无法联网核验证照状态。可以继续出具副本，副本上将注明最近一次核验的时间；也可以稍后重试。"
+            }
+            ErrorCode::FontMissing => {
+                "本机没有可用的中文字体，无法生成用证副本。请IT安装中文字体（统信/麒麟/Debian：fonts-wqy-microhei 或 fonts-noto-cjk；Windows：微软雅黑或宋体），或在配置 [printing] font 中指定字体文件。"
+            }
+            ErrorCode::FileUnreadable => {
+                "证照文件已损坏或被加密，无法加盖用证标记。请点“重试”重新获取；仍不行请联系发证机关。"
+            }
             ErrorCode::NoPrinter => "本机没有可用的打印机，也没有默认打印机。请联系IT添加打印机，或先“另存为 PDF”。",
-            ErrorCode::PrinterNotFound => "找不到所选打印机。请换一台打印机，或联系IT检查打印机配置（[printing] printer）。",
-            ErrorCode::PrinterUnavailable => "打印机已暂停、脱机或不接收任务。请检查打印机的电源、纸张和连接，或换一台打印机；持续出现请联系IT。",
-            ErrorCode::PrintFailed => "打印任务没有送达打印服务。请重试；持续出现请联系IT检查打印服务（CUPS/打印后台处理程序）。",
+            ErrorCode::PrinterNotFound => {
+                "找不到所选打印机。请换一台打印机，或联系IT检查打印机配置（[printing] printer）。"
+            }
+            ErrorCode::PrinterUnavailable => {
+                "打印机已暂停、脱机或不接收任务。请检查打印机的电源、纸张和连接，或换一台打印机；持续出现请联系IT。"
+            }
+            ErrorCode::PrintFailed => {
+                "打印任务没有送达打印服务。请重试；持续出现请联系IT检查打印服务（CUPS/打印后台处理程序）。"
+            }
             ErrorCode::PrintCancelled => "已取消打印，没有发送任何打印任务。",
             ErrorCode::SaveFailed => "无法把副本保存到所选文件夹。请确认文件夹存在、可写且磁盘有空间，或换一个文件夹。",
             ErrorCode::RecordInvalid => "办结信息不完整，请补全后再提交。",

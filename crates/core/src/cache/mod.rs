@@ -362,7 +362,6 @@ impl Cache {
     }
 }
 
-
 /// Appends one event to the audit trail on this connection or transaction, so that a room of the
 /// core can write its rows and their event together.
 pub(crate) fn insert_audit(

@@ -121,7 +121,8 @@ async fn a_copy_is_stamped_for_the_case_audited_and_found_by_its_serial() {
     assert_eq!(origin.source_sha256, sha256_hex(&source), "the source is hashed, and left unchanged");
     assert!(s.copies.find("P-0000000-X-20000101-0001").unwrap().is_none());
 
-    let stamped: Vec<_> = s.station.cache().audit_events().unwrap().into_iter().filter(|e| e.kind == "copy_stamp").collect();
+    let stamped: Vec<_> =
+        s.station.cache().audit_events().unwrap().into_iter().filter(|e| e.kind == "copy_stamp").collect();
     assert_eq!(stamped.len(), 2);
     let detail: serde_json::Value = serde_json::from_str(stamped[0].detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["serial"], first.serial.as_str());
@@ -181,9 +182,11 @@ async fn an_unreachable_gateway_lets_the_clerk_go_on_with_the_last_check() {
     let err = s.copy(&outcome, 1, false).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::StatusUnchecked);
     assert!(err.message.contains("最近一次核验于"), "{}", err.message);
-    assert!(s.audit_kinds().iter().any(|(k, o, c)| k == "license_recheck"
-        && o == "failed"
-        && c.as_deref() == Some("GATEWAY_UNAVAILABLE")));
+    assert!(
+        s.audit_kinds()
+            .iter()
+            .any(|(k, o, c)| k == "license_recheck" && o == "failed" && c.as_deref() == Some("GATEWAY_UNAVAILABLE"))
+    );
 
     let copy = s.copy(&outcome, 1, true).await.unwrap();
     assert!(!copy.check_fresh);
@@ -198,7 +201,9 @@ async fn an_unreachable_gateway_lets_the_clerk_go_on_with_the_last_check() {
 #[tokio::test]
 async fn expired_and_revoked_licenses_are_never_stamped() {
     let s = setup(Duration::from_secs(600)).await;
-    for (note, refused) in [("(expired license)", ErrorCode::LicenseExpired), ("(revoked license)", ErrorCode::LicenseRevoked)] {
+    for (note, refused) in
+        [("(expired license)", ErrorCode::LicenseExpired), ("(revoked license)", ErrorCode::LicenseRevoked)]
+    {
         let outcome = s.scan(&uscc_noted(note)).await;
         let position = outcome
             .licenses
