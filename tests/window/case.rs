@@ -103,6 +103,7 @@ pub(crate) async fn finishing_a_case(app: &Path, display: &Display, home: &Path,
     let data = home.join("case-data");
     let driver = Driver::start(display, &[("YUESHANG_CONFIG", &config), ("YUESHANG_DATA_DIR", &data)]);
     let window = Window::open(&driver.url, app, display, "case").await;
+    window.until_text("counter-header", "B07").await;
 
     // 打印 on a card: the dialog previews the stamped copy, not the original.
     let codes = serve(&window, sim, NORMAL).await;
@@ -204,6 +205,7 @@ async fn direct_printing(app: &Path, display: &Display, home: &Path, sim: &Sandb
     let data = home.join("direct-data");
     let driver = Driver::start(display, &[("YUESHANG_CONFIG", &config), ("YUESHANG_DATA_DIR", &data)]);
     let window = Window::open(&driver.url, app, display, "direct").await;
+    window.until_text("counter-header", "B07").await;
 
     let codes = serve(&window, sim, NORMAL).await;
     let before = lab.jobs("HallPDF").len();
