@@ -32,10 +32,11 @@ pub fn run() {
             if let AppState::Broken(error) = &state {
                 tracing::error!(code = %error.code, message = %error.message, detail = ?error.detail, "counter did not start");
             }
-            if let AppState::Ready(counter) = &state {
+            app.manage(state);
+            // Started once the state is managed: the sender reports to the window at once.
+            if let AppState::Ready(counter) = app.state::<AppState>().inner() {
                 start_outbox_sender(app.handle().clone(), counter);
             }
-            app.manage(state);
             Ok(())
         })
         .plugin(tauri_plugin_dialog::init())
@@ -70,7 +71,7 @@ fn start_outbox_sender(app: AppHandle, counter: &launch::Counter) {
     let outbox = counter.desk.outbox().clone();
     let wake = counter.outbox_wake.clone();
     let on_change = Arc::new(move |_| {
-        let state = app.state::<AppState>();
+        let Some(state) = app.try_state::<AppState>() else { return };
         let Ok(counter) = state.counter() else { return };
         match commands::outbox_status_of(counter) {
             Ok(status) => {

@@ -1,16 +1,13 @@
 //! `yueshang stamp` and `yueshang audit find-copy`: stamped copies (用证副本) from the command line.
 
 use crate::output::{self, say};
-use crate::scan::{open_cache, settings};
+use crate::scan::{CounterArgs, open_cache};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use url::Url;
-use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::copies::{Copies, CopyOrigin, find_copy};
-use yueshang_core::station::Station;
 use yueshang_core::{Error, ErrorCode};
 
 #[derive(Debug, Args)]
@@ -23,14 +20,8 @@ pub(crate) struct StampArgs {
     /// Where to write the stamped PDF.
     #[arg(long)]
     out: PathBuf,
-    /// Configuration file (TOML); also `YUESHANG_CONFIG`.
-    #[arg(long, conflicts_with = "sim")]
-    config: Option<PathBuf>,
-    /// A running sandbox gateway (`yueshang sim`).
-    #[arg(long)]
-    sim: Option<Url>,
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    counter: CounterArgs,
     /// Go on with the last status check when the gateway cannot be reached to re-check it.
     #[arg(long)]
     allow_unchecked: bool,
@@ -72,9 +63,7 @@ struct StampDto<'a> {
 pub(crate) async fn stamp(args: StampArgs) -> ExitCode {
     let json = args.json;
     let made = async {
-        let settings = settings(args.config, args.sim)?;
-        let station =
-            Station::new(settings, open_cache(args.data_dir)?, Arc::new(SystemClock), Arc::new(RandomNonces))?;
+        let station = args.counter.station()?;
         let copy = Copies::new(Arc::new(station)).make(&args.biz_num, &args.license_code, args.allow_unchecked).await?;
         std::fs::write(&args.out, &copy.pdf).map_err(|e| {
             Error::with_fact(ErrorCode::SaveFailed, format!("无法写入 {}（{e}）。", args.out.display()))

@@ -1,20 +1,16 @@
 //! `yueshang submit` and `yueshang outbox`: the handling record (申办) and the outbox it waits in.
 
 use crate::output::{self, ErrorDto, say};
-use crate::scan::{open_cache, settings};
+use crate::scan::CounterArgs;
 use clap::Args;
 use serde::Serialize;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use url::Url;
 use yueshang_core::Error;
-use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::domain::BizNum;
 use yueshang_core::outbox::{
     Outbox, OutboxRecord, OutboxSummary, RecordDraft, RecordState, RecordStatus, random_jitter,
 };
-use yueshang_core::station::Station;
 
 /// Exit status when a record is kept in the outbox to be sent later (the gateway could not be reached).
 const EXIT_QUEUED: u8 = 4;
@@ -32,15 +28,8 @@ pub(crate) struct SubmitArgs {
     /// The licenses used, comma-separated; default: every license of the handling cached as valid.
     #[arg(long, value_delimiter = ',')]
     licenses: Option<Vec<String>>,
-    /// Configuration file (TOML); also `YUESHANG_CONFIG`.
-    #[arg(long, conflicts_with = "sim")]
-    config: Option<PathBuf>,
-    /// A running sandbox gateway (`yueshang sim`).
-    #[arg(long)]
-    sim: Option<Url>,
-    /// Where the cache lives; also `YUESHANG_DATA_DIR`.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    counter: CounterArgs,
     /// Print JSON for scripts.
     #[arg(long)]
     json: bool,
@@ -54,15 +43,8 @@ pub(crate) struct OutboxArgs {
     /// Give a record that needs a person (需处理) another try, once its cause is fixed; repeatable.
     #[arg(long = "retry", value_name = "BIZ_NUM")]
     retry: Vec<String>,
-    /// Configuration file (TOML); also `YUESHANG_CONFIG`.
-    #[arg(long, conflicts_with = "sim")]
-    config: Option<PathBuf>,
-    /// A running sandbox gateway (`yueshang sim`).
-    #[arg(long)]
-    sim: Option<Url>,
-    /// Where the cache lives; also `YUESHANG_DATA_DIR`.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    counter: CounterArgs,
     /// Print JSON for scripts.
     #[arg(long)]
     json: bool,
@@ -73,10 +55,8 @@ fn parse_status(text: &str) -> Result<RecordStatus, String> {
 }
 
 /// The counter's outbox on its cache, sending through the configured gateway.
-fn open_outbox(config: Option<PathBuf>, sim: Option<Url>, data_dir: Option<PathBuf>) -> Result<Outbox, Error> {
-    let station =
-        Station::new(settings(config, sim)?, open_cache(data_dir)?, Arc::new(SystemClock), Arc::new(RandomNonces))?;
-    Ok(Outbox::new(Arc::new(station), random_jitter()))
+fn open_outbox(counter: CounterArgs) -> Result<Outbox, Error> {
+    Ok(Outbox::new(Arc::new(counter.station()?), random_jitter()))
 }
 
 /// What `submit` prints: the receipt, or that the record waits, or why it was refused.
@@ -95,7 +75,7 @@ struct SubmitDto<'a> {
 pub(crate) async fn submit(args: SubmitArgs) -> ExitCode {
     let json = args.json;
     let attempted = async {
-        let outbox = open_outbox(args.config, args.sim, args.data_dir)?;
+        let outbox = open_outbox(args.counter)?;
         let biz_num = BizNum::from_existing(args.biz_num.trim());
         let used_license_codes = match args.licenses {
             Some(codes) => codes,
@@ -229,7 +209,7 @@ struct OutboxDto<'a> {
 pub(crate) async fn outbox(args: OutboxArgs) -> ExitCode {
     let json = args.json;
     let done = async {
-        let outbox = open_outbox(args.config, args.sim, args.data_dir)?;
+        let outbox = open_outbox(args.counter)?;
         for biz_num in &args.retry {
             outbox.retry_refused(biz_num.trim())?;
         }

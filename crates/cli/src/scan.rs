@@ -20,6 +20,16 @@ pub(crate) struct ScanArgs {
     /// Service item code (事项编码); defaults to the first configured item.
     #[arg(long)]
     item: Option<String>,
+    #[command(flatten)]
+    counter: CounterArgs,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Which gateway and cache a command works with.
+#[derive(Debug, Args)]
+pub(crate) struct CounterArgs {
     /// Configuration file (TOML); also `YUESHANG_CONFIG`.
     #[arg(long, conflicts_with = "sim")]
     config: Option<PathBuf>,
@@ -29,9 +39,14 @@ pub(crate) struct ScanArgs {
     /// Where the cache lives; also `YUESHANG_DATA_DIR`.
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Print JSON for scripts.
-    #[arg(long)]
-    json: bool,
+}
+
+impl CounterArgs {
+    /// The counter's station: the configured (or sandbox) gateway and the cache in the data folder.
+    pub(crate) fn station(self) -> Result<Station, Error> {
+        let settings = settings(self.config, self.sim)?;
+        Station::new(settings, open_cache(self.data_dir)?, Arc::new(SystemClock), Arc::new(RandomNonces))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -42,7 +57,7 @@ pub(crate) struct LicensesArgs {
     json: bool,
 }
 
-pub(crate) fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error> {
+fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error> {
     match (config::config_file(config), sim) {
         (None, Some(url)) => Ok(yueshang_gateway_sim::sandbox_settings(&url)),
         (Some(path), sim) => {
@@ -155,9 +170,7 @@ fn print_outcome(outcome: &ScanOutcome) {
 pub(crate) async fn run(args: ScanArgs) -> ExitCode {
     let json = args.json;
     let outcome = async {
-        let settings = settings(args.config, args.sim)?;
-        let station =
-            Station::new(settings, open_cache(args.data_dir)?, Arc::new(SystemClock), Arc::new(RandomNonces))?;
+        let station = args.counter.station()?;
         let biz_num = station.next_biz_num()?;
         let observe = move |event: ScanEvent| {
             if !json {

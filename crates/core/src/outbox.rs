@@ -12,7 +12,7 @@ use crate::cache::insert_audit;
 use crate::clock::china_tz;
 use crate::domain::{BizNum, LicenseStatus, Operator, ServiceItem, Uscc};
 use crate::error::{Error, ErrorCode, Result};
-use crate::gateway::{HandlingRecord, SubmitReceipt};
+use crate::gateway::{HandlingRecord, SubmitReceipt, operator_ref};
 use crate::station::Station;
 use crate::wire::yst::OperatorRef;
 use chrono::{DateTime, FixedOffset};
@@ -656,17 +656,6 @@ fn record_event(kind: AuditKind, outcome: Outcome, biz_num: &str, handling: &Han
 
 fn detail_suffix(err: &Error) -> String {
     err.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-}
-
-fn operator_ref(operator: &Operator) -> OperatorRef {
-    OperatorRef {
-        account: operator.account.clone(),
-        name: operator.name.clone(),
-        role: operator.role.clone(),
-        division_code: operator.division_code.clone(),
-        service_org: operator.service_org.clone(),
-        service_org_code: operator.service_org_code.clone(),
-    }
 }
 
 fn chrono_duration(d: Duration) -> chrono::Duration {

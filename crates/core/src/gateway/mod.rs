@@ -487,7 +487,8 @@ impl GatewayClient {
     }
 }
 
-fn operator_ref(operator: &Operator) -> yst::OperatorRef {
+/// The operator as the 粤商通 calls name them (also how the outbox keeps who queued a record).
+pub(crate) fn operator_ref(operator: &Operator) -> yst::OperatorRef {
     yst::OperatorRef {
         account: operator.account.clone(),
         name: operator.name.clone(),

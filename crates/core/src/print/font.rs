@@ -2,11 +2,14 @@
 //!
 //! A stamped copy must never show boxes: the font is accepted only when it has glyphs for Latin
 //! letters, digits and common Chinese, and `stamp` checks every character of the footer again.
-//! krilla does the embedding; this module only reads the few OpenType tables needed to choose
-//! a face and to measure a line (`cmap`, `hhea`, `hmtx`, `head`, `name`), because the core's
-//! dependencies expose no font parser of their own.
+//! krilla does the embedding; skrifa (the font reader krilla itself uses) answers which glyphs
+//! a face has, how wide a line is and what the family is called.
 
 use crate::error::{Error, ErrorCode};
+use skrifa::instance::{LocationRef, Size};
+use skrifa::raw::FileRef;
+use skrifa::raw::TableProvider;
+use skrifa::{FontRef, GlyphId, MetadataProvider, string::StringId};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,7 +49,7 @@ pub struct StampFont {
     index: u32,
     path: PathBuf,
     family: String,
-    tables: FaceTables,
+    units_per_em: f32,
     pdf: krilla::text::Font,
 }
 
@@ -105,21 +108,30 @@ impl StampFont {
     /// CJK has no kerning and the footer's Latin runs are codes and times, so the sum of the
     /// advances is what krilla's shaping places, to a fraction of a point.
     pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
-        let data = self.bytes.as_slice();
-        let units: u32 =
-            text.chars().map(|c| u32::from(self.tables.advance(data, self.tables.glyph(data, c).unwrap_or(0)))).sum();
-        units as f32 / f32::from(self.tables.units_per_em) * size
+        let Some(face) = self.face() else { return 0.0 };
+        let charmap = face.charmap();
+        let metrics = face.glyph_metrics(Size::unscaled(), LocationRef::default());
+        let units: f32 =
+            text.chars().map(|c| metrics.advance_width(charmap.map(c).unwrap_or(GlyphId::NOTDEF)).unwrap_or(0.0)).sum();
+        units / self.units_per_em * size
     }
 
     /// The characters of `text` this font has no glyph for (each once, in order).
     pub(crate) fn missing(&self, text: &str) -> Vec<char> {
+        let Some(face) = self.face() else { return text.chars().collect() };
+        let charmap = face.charmap();
         let mut missing: Vec<char> = Vec::new();
         for c in text.chars().filter(|c| !c.is_whitespace()) {
-            if self.tables.glyph(&self.bytes, c).is_none() && !missing.contains(&c) {
+            if charmap.map(c).is_none() && !missing.contains(&c) {
                 missing.push(c);
             }
         }
         missing
+    }
+
+    /// The face, read again from the shared bytes (reading is a few bounds checks, no copy).
+    fn face(&self) -> Option<FontRef<'_>> {
+        FontRef::from_index(&self.bytes, self.index).ok()
     }
 
     /// A font named in the configuration: it must work, or IT is told which path is wrong.
@@ -141,19 +153,33 @@ impl StampFont {
         };
         let bytes = std::fs::read(path).map_err(|e| unusable(format!("{}: {e}", path.display())))?;
         let bytes = Arc::new(bytes);
-        let faces = face_offsets(&bytes).ok_or_else(|| unusable("not a TrueType/OpenType font".to_owned()))?;
-        for (index, offset) in faces.into_iter().enumerate() {
-            let Some(tables) = FaceTables::read(&bytes, offset) else { continue };
-            if PROBE.chars().any(|c| tables.glyph(&bytes, c).is_none()) {
-                continue;
-            }
-            let index = index as u32;
+        let faces = covering_faces(&bytes, path).map_err(unusable)?;
+        for (index, family, units_per_em) in faces {
             let Some(pdf) = krilla::text::Font::new(krilla::Data::from(bytes.clone()), index) else { continue };
-            let family = family_name(&bytes, offset).unwrap_or_else(|| file_stem(path));
-            return Ok(StampFont { bytes, index, path: path.to_path_buf(), family, tables, pdf });
+            return Ok(StampFont { bytes, index, path: path.to_path_buf(), family, units_per_em, pdf });
         }
         Err(unusable("no face has glyphs for both Chinese and Latin letters/digits".to_owned()))
     }
+}
+
+/// The faces of a font file that cover the probe characters: index, family name, units per em.
+fn covering_faces(bytes: &[u8], path: &Path) -> Result<Vec<(u32, String, f32)>, String> {
+    let file = FileRef::new(bytes).map_err(|e| format!("not a TrueType/OpenType font: {e}"))?;
+    let faces = file.fonts().enumerate().filter_map(|(index, face)| {
+        let face = face.ok()?;
+        let charmap = face.charmap();
+        if PROBE.chars().any(|c| charmap.map(c).is_none()) {
+            return None;
+        }
+        let units_per_em = Some(f32::from(face.head().ok()?.units_per_em())).filter(|u| *u > 0.0)?;
+        let family = face
+            .localized_strings(StringId::FAMILY_NAME)
+            .english_or_first()
+            .map(|name| name.to_string())
+            .unwrap_or_else(|| file_stem(path));
+        Some((index as u32, family, units_per_em))
+    });
+    Ok(faces.collect())
 }
 
 fn file_stem(path: &Path) -> String {
@@ -234,171 +260,6 @@ fn looks_cjk(path: &Path) -> bool {
     CJK_NAME_HINTS.iter().any(|hint| name.contains(hint))
 }
 
-// ---------------------------------------------------------------------------------------------
-// The few OpenType tables read here (offsets as in the OpenType specification)
-
-fn u16_at(data: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(data.get(at..at.checked_add(2)?)?.try_into().ok()?))
-}
-
-fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(data.get(at..at.checked_add(4)?)?.try_into().ok()?))
-}
-
-/// Where each face's table directory starts: one for a TTF/OTF, several for a collection.
-fn face_offsets(data: &[u8]) -> Option<Vec<usize>> {
-    match data.get(..4)? {
-        b"ttcf" => {
-            let count = u32_at(data, 8)? as usize;
-            (0..count.min(64)).map(|i| u32_at(data, 12 + 4 * i).map(|o| o as usize)).collect()
-        }
-        [0, 1, 0, 0] | b"OTTO" | b"true" => Some(vec![0]),
-        _ => None,
-    }
-}
-
-/// The offset of a table of the face whose directory starts at `face`.
-fn table(data: &[u8], face: usize, tag: &[u8; 4]) -> Option<usize> {
-    let count = usize::from(u16_at(data, face + 4)?);
-    (0..count).find_map(|i| {
-        let record = face + 12 + 16 * i;
-        (data.get(record..record + 4)? == tag).then(|| u32_at(data, record + 8).map(|o| o as usize))?
-    })
-}
-
-/// Where a face's character map and advances are, found once per font.
-#[derive(Clone, Copy, Debug)]
-struct FaceTables {
-    cmap: Cmap,
-    hmtx: usize,
-    long_metrics: u16,
-    units_per_em: u16,
-}
-
-/// The character map subtable used: format 12 covers all of Unicode, format 4 the BMP.
-#[derive(Clone, Copy, Debug)]
-enum Cmap {
-    Segments(usize),
-    Groups(usize),
-}
-
-impl FaceTables {
-    fn read(data: &[u8], face: usize) -> Option<FaceTables> {
-        let head = table(data, face, b"head")?;
-        let hhea = table(data, face, b"hhea")?;
-        let hmtx = table(data, face, b"hmtx")?;
-        let units_per_em = u16_at(data, head + 18).filter(|u| *u > 0)?;
-        let long_metrics = u16_at(data, hhea + 34).filter(|n| *n > 0)?;
-        let cmap = unicode_cmap(data, table(data, face, b"cmap")?)?;
-        Some(FaceTables { cmap, hmtx, long_metrics, units_per_em })
-    }
-
-    /// The glyph for `c`, or `None` where the font would draw its "missing" box.
-    fn glyph(&self, data: &[u8], c: char) -> Option<u16> {
-        let glyph = match self.cmap {
-            Cmap::Segments(at) => segment_glyph(data, at, u32::from(c)),
-            Cmap::Groups(at) => group_glyph(data, at, u32::from(c)),
-        };
-        glyph.filter(|g| *g != 0)
-    }
-
-    /// A glyph's advance in font units; glyphs past the long metrics share the last advance.
-    fn advance(&self, data: &[u8], glyph: u16) -> u16 {
-        let i = usize::from(glyph.min(self.long_metrics - 1));
-        u16_at(data, self.hmtx + 4 * i).unwrap_or(0)
-    }
-}
-
-/// The best Unicode subtable: full-repertoire format 12 where present, else BMP format 4.
-fn unicode_cmap(data: &[u8], cmap: usize) -> Option<Cmap> {
-    let count = usize::from(u16_at(data, cmap + 2)?);
-    let mut best: Option<(u8, Cmap)> = None;
-    for i in 0..count {
-        let record = cmap + 4 + 8 * i;
-        let (platform, encoding) = (u16_at(data, record)?, u16_at(data, record + 2)?);
-        let sub = cmap + u32_at(data, record + 4)? as usize;
-        let unicode = platform == 0 || (platform == 3 && (encoding == 1 || encoding == 10));
-        let found = match u16_at(data, sub) {
-            Some(12) if unicode => (2, Cmap::Groups(sub)),
-            Some(4) if unicode => (1, Cmap::Segments(sub)),
-            _ => continue,
-        };
-        if best.is_none_or(|(rank, _)| found.0 > rank) {
-            best = Some(found);
-        }
-    }
-    best.map(|(_, cmap)| cmap)
-}
-
-fn segment_glyph(data: &[u8], sub: usize, c: u32) -> Option<u16> {
-    let c = u16::try_from(c).ok()?;
-    let seg_x2 = usize::from(u16_at(data, sub + 6)?);
-    let ends = sub + 14;
-    let starts = ends + seg_x2 + 2;
-    let deltas = starts + seg_x2;
-    let ranges = deltas + seg_x2;
-    // The segments are sorted by end code: the first ending at or after `c` is the only candidate.
-    let (mut lo, mut hi) = (0, seg_x2 / 2);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if u16_at(data, ends + 2 * mid)? < c { lo = mid + 1 } else { hi = mid }
-    }
-    let i = lo;
-    if i >= seg_x2 / 2 || u16_at(data, starts + 2 * i)? > c {
-        return None;
-    }
-    let start = u16_at(data, starts + 2 * i)?;
-    let delta = u16_at(data, deltas + 2 * i)?;
-    let range = usize::from(u16_at(data, ranges + 2 * i)?);
-    if range == 0 {
-        return Some(c.wrapping_add(delta));
-    }
-    let glyph = u16_at(data, ranges + 2 * i + range + 2 * usize::from(c - start))?;
-    (glyph != 0).then(|| glyph.wrapping_add(delta))
-}
-
-fn group_glyph(data: &[u8], sub: usize, c: u32) -> Option<u16> {
-    let groups = u32_at(data, sub + 12)? as usize;
-    let (mut lo, mut hi) = (0, groups);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        let at = sub + 16 + 12 * mid;
-        let (first, last) = (u32_at(data, at)?, u32_at(data, at + 4)?);
-        if c < first {
-            hi = mid;
-        } else if c > last {
-            lo = mid + 1;
-        } else {
-            return u16::try_from(u32_at(data, at + 8)?.checked_add(c - first)?).ok();
-        }
-    }
-    None
-}
-
-/// The face's family name for IT to read: the English Windows name where there is one.
-fn family_name(data: &[u8], face: usize) -> Option<String> {
-    let name = table(data, face, b"name")?;
-    let count = usize::from(u16_at(data, name + 2)?);
-    let strings = name + usize::from(u16_at(data, name + 4)?);
-    let mut best: Option<(u8, String)> = None;
-    for i in 0..count {
-        let record = name + 6 + 12 * i;
-        let (platform, encoding, language, id) =
-            (u16_at(data, record)?, u16_at(data, record + 2)?, u16_at(data, record + 4)?, u16_at(data, record + 6)?);
-        if id != 1 || platform != 3 || encoding != 1 {
-            continue;
-        }
-        let (len, offset) = (usize::from(u16_at(data, record + 8)?), usize::from(u16_at(data, record + 10)?));
-        let raw = data.get(strings + offset..strings + offset + len)?;
-        let units: Vec<u16> = raw.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect();
-        let rank = if language == 0x0409 { 2 } else { 1 };
-        if best.as_ref().is_none_or(|(r, _)| rank > *r) {
-            best = Some((rank, String::from_utf16_lossy(&units)));
-        }
-    }
-    best.map(|(_, name)| name).filter(|n| !n.trim().is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,9 +309,14 @@ mod tests {
     }
 
     #[test]
-    fn truncated_tables_read_as_no_font() {
-        assert!(face_offsets(b"").is_none());
-        assert!(face_offsets(b"ttcf\0\x01\0\0\0\0\0\x01").is_none(), "a collection whose offsets are cut off");
-        assert!(FaceTables::read(&[0, 1, 0, 0, 0, 9], 0).is_none());
+    fn truncated_fonts_are_no_font() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = std::fs::read(system_font().path()).unwrap();
+        for (name, bytes) in [("empty.ttf", &b""[..]), ("cut.ttc", &real[..64]), ("half.ttc", &real[..real.len() / 2])]
+        {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(StampFont::load(Some(&path)).unwrap_err().code, ErrorCode::FontMissing, "{name}");
+        }
     }
 }
