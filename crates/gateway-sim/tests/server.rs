@@ -913,3 +913,30 @@ async fn sandbox_settings_point_a_counter_at_this_sandbox() {
     check(&sb.call(&bare).await, 200, json!({"errors": [{"code": "PARAM_INVALID"}]}));
     sb.gateway.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_issuer_can_revoke_a_license_after_the_scan() {
+    let sb = Sandbox::start().await;
+    let token = sb.login().await;
+    let normal = normal();
+    let codes = sb.authorized(&normal).await;
+    let license = &normal.licenses[0].license;
+    check(&sb.get_license(&token, &codes[0]).await, 200, json!({"data": {"license_status": "ISSUED"}}));
+
+    let order = json!({"license_code": license.license_code, "reason": "发证机关依法撤销"});
+    assert_eq!(sb.sim(Method::POST, "/sim/licenses/revoke", Some(order)).await.status, 204);
+    check(
+        &sb.get_license(&token, &codes[0]).await,
+        200,
+        json!({"data": {"license_status": "ABOLISHED", "abolish_reason": "发证机关依法撤销"}}),
+    );
+    check(&sb.archive(&token, &codes[0], "pdf").await, 200, json!({"errors": [{"code": "LICENSE_ABOLISHED"}]}));
+    let later = sb.authorized(&normal).await;
+    check(&sb.get_license(&token, &later[0]).await, 200, json!({"data": {"license_status": "ABOLISHED"}}));
+    check(&sb.get_license(&token, &later[1]).await, 200, json!({"data": {"license_status": "ISSUED"}}));
+
+    let unknown = json!({"license_code": "1.2.156.3005.2.nothing"});
+    assert_eq!(sb.sim(Method::POST, "/sim/licenses/revoke", Some(unknown)).await.status, 404);
+    assert_eq!(sb.sim(Method::POST, "/sim/licenses/revoke", Some(json!({"code": 1}))).await.status, 400);
+    sb.gateway.shutdown().await;
+}
