@@ -201,6 +201,16 @@ export const ERROR_ADVICE: Record<ErrorCode, ErrorAdvice> = {
     zh: '本机没有这个办件号的记录，请核对办件号。',
     en: 'This counter has no handling with that number; check the number.',
   },
+  AUDIT_TAMPERED: {
+    category: 'it',
+    zh: '审计记录校验未通过：有记录被改动、删除或插入。请保留现场，报告值班长和安全管理员。',
+    en: 'The audit trail does not verify: a record was altered, deleted or inserted. Leave everything as it is and tell the supervisor and the security officer.',
+  },
+  EXPORT_UNREADABLE: {
+    category: 'it',
+    zh: '这个文件不是完整的审计导出文件，无法校验。请使用导出时生成的原文件。',
+    en: 'This file is not a complete audit export and cannot be verified. Use the file the export wrote.',
+  },
 };
 
 export const ERROR_CODES = Object.keys(ERROR_ADVICE) as ErrorCode[];

@@ -20,7 +20,9 @@ export type ErrorCode =
   | 'PRINT_CANCELLED'
   | 'SAVE_FAILED'
   | 'RECORD_INVALID'
-  | 'BIZ_NUM_UNKNOWN';
+  | 'BIZ_NUM_UNKNOWN'
+  | 'AUDIT_TAMPERED'
+  | 'EXPORT_UNREADABLE';
 
 /** What every command rejects with; `message` is Chinese and specific, `code` is what the UI branches on. */
 /** `message` is the backend's whole Chinese message; `fact` is only what it adds to the code's

@@ -69,10 +69,14 @@ pub enum ErrorCode {
     RecordInvalid,
     /// No handling with this number was recorded on this counter.
     BizNumUnknown,
+    /// The audit chain, a checkpoint or a signature does not verify: something was altered.
+    AuditTampered,
+    /// A file given to `audit verify` is not an audit export, or is cut short.
+    ExportUnreadable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::CodeInvalid,
         ErrorCode::CodeUnknown,
         ErrorCode::CodeExpired,
@@ -110,6 +114,8 @@ impl ErrorCode {
         ErrorCode::SaveFailed,
         ErrorCode::RecordInvalid,
         ErrorCode::BizNumUnknown,
+        ErrorCode::AuditTampered,
+        ErrorCode::ExportUnreadable,
     ];
 
     /// The stable code string; never change one once released (UI and audit logs rely on it).
@@ -152,6 +158,8 @@ impl ErrorCode {
             ErrorCode::SaveFailed => "SAVE_FAILED",
             ErrorCode::RecordInvalid => "RECORD_INVALID",
             ErrorCode::BizNumUnknown => "BIZ_NUM_UNKNOWN",
+            ErrorCode::AuditTampered => "AUDIT_TAMPERED",
+            ErrorCode::ExportUnreadable => "EXPORT_UNREADABLE",
         }
     }
 
@@ -209,6 +217,8 @@ impl ErrorCode {
             ErrorCode::SaveFailed => "无法把副本保存到所选文件夹。请确认文件夹存在、可写且磁盘有空间，或换一个文件夹。",
             ErrorCode::RecordInvalid => "办结信息不完整，请补全后再提交。",
             ErrorCode::BizNumUnknown => "本机没有这个办件号的记录，请核对办件号。",
+            ErrorCode::AuditTampered => "审计记录校验未通过：记录被改动、删除、插入或签名不符。请保留现场并报告值班长和安全管理员，不要再修改数据文件。",
+            ErrorCode::ExportUnreadable => "这个文件不是完整的审计导出文件（或已被截断），无法校验。请使用导出时生成的 CSV 或 XLSX 原文件。",
         }
     }
 
