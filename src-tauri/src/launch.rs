@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+use yueshang_core::audit::checkpoint::checkpoint_previous_day;
+use yueshang_core::audit::key::{CounterKey, key_path};
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::config::{self, Config, Mode, Settings};
@@ -115,9 +117,37 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     })?;
     let cache = Arc::new(Cache::open(&cache_file)?);
     let station = Arc::new(station(settings, cache)?);
+    sign_previous_day(&station, &data_dir);
     let outbox = Arc::new(Outbox::new(station.clone(), random_jitter()));
     tracing::info!(mode = ?mode, cache = %cache_file.display(), "counter started");
     Ok(Counter { desk: Desk::new(station, outbox)?, mode, outbox_wake: Arc::new(Notify::new()), sandbox })
+}
+
+/// The previous China day's audit events get their signed checkpoint at the first start after
+/// midnight. A failure is logged, not fatal: the chain itself is intact, and the next start or
+/// export signs again.
+fn sign_previous_day(station: &Station, data_dir: &Path) {
+    let counter = &station.settings().counter;
+    let signed = CounterKey::load_or_create(&key_path(data_dir)).and_then(|key| {
+        checkpoint_previous_day(
+            station.cache(),
+            &key,
+            &counter.hall_code,
+            &counter.counter,
+            station.clock().now_china(),
+        )
+    });
+    match signed {
+        Ok(Some(signed)) => tracing::info!(
+            first_seq = signed.checkpoint.first_seq,
+            last_seq = signed.checkpoint.last_seq,
+            "signed the audit checkpoint of the previous day"
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(code = %e.code, detail = ?e.detail, "could not sign the previous day's audit checkpoint")
+        }
+    }
 }
 
 /// IT looking at the window must know which of the PC's files to fix.

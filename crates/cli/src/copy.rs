@@ -39,6 +39,14 @@ pub(crate) struct AuditArgs {
 enum AuditCommand {
     /// Which license, case, clerk and time a stamped copy (副本编号) belongs to.
     FindCopy(FindCopyArgs),
+    /// Export China days of the audit trail (CSV/XLSX) with a signed checkpoint.
+    Export(crate::audit::ExportArgs),
+    /// Verify an exported .csv or .xlsx offline: the chain of its rows and the signed checkpoint.
+    Verify(crate::audit::VerifyArgs),
+    /// Verify the whole hash chain in this counter's database and its signed checkpoints.
+    VerifyDb(crate::audit_db::VerifyDbArgs),
+    /// The fingerprint (and with --pem the public key) of this counter's audit signing key.
+    Key(crate::audit_db::KeyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +104,10 @@ pub(crate) async fn stamp(args: StampArgs) -> ExitCode {
 pub(crate) fn audit(args: AuditArgs) -> ExitCode {
     match args.command {
         AuditCommand::FindCopy(args) => find(args),
+        AuditCommand::Export(args) => crate::audit::export_command(args),
+        AuditCommand::Verify(args) => crate::audit::verify_command(args),
+        AuditCommand::VerifyDb(args) => crate::audit_db::verify_db(args),
+        AuditCommand::Key(args) => crate::audit_db::key(args),
     }
 }
 

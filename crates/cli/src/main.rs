@@ -1,5 +1,7 @@
 //! The `yueshang` command: thin wiring from arguments to the core and the sandbox gateway.
 
+mod audit;
+mod audit_db;
 mod copy;
 mod output;
 mod record;

@@ -339,3 +339,112 @@ fn a_submit_killed_while_its_request_is_in_flight_is_sent_once_by_outbox_send() 
     assert_eq!(records_of(&sim, &biz_num).len(), 1, "exactly one record");
     assert_eq!(sim_records(&sim).len(), 1);
 }
+
+/// `yueshang audit export --from D --to D` over `data_dir` into `out`, as JSON.
+fn export_days(data_dir: &Path, out: &Path, from: &str, to: &str) -> (i32, Value) {
+    let (data, out) = (data_dir.to_str().unwrap(), out.to_str().unwrap());
+    run_json(&["audit", "export", "--from", from, "--to", to, "--out-dir", out, "--data-dir", data, "--json"])
+}
+
+#[test]
+fn a_day_of_real_scans_is_exported_verified_and_tampering_named_by_row() {
+    let sim = Sim::start(&[]);
+    let data = tempfile::tempdir().unwrap();
+    scanned_case(&sim, data.path());
+    scanned_case(&sim, data.path());
+    // Around today in China time, whatever the hour the test runs at.
+    let today = chrono::Utc::now().with_timezone(&yueshang_core::clock::china_tz()).date_naive();
+    let (from, to) = (today.pred_opt().unwrap().to_string(), today.succ_opt().unwrap().to_string());
+    let out = data.path().join("export");
+    let (code, exported) = export_days(data.path(), &out, &from, &to);
+    assert_eq!(code, 0, "{exported}");
+    let events = exported["events"].as_u64().unwrap();
+    assert!(events >= 6, "{exported}");
+    assert_eq!(exported["first_seq"], 1);
+    assert_eq!(exported["last_seq"].as_u64(), Some(events));
+    let files: Vec<String> = exported["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().into()).collect();
+    assert_eq!(files.len(), 5, "{exported}");
+
+    for file in files.iter().filter(|f| f.ends_with(".csv") || f.ends_with(".xlsx")) {
+        let (code, verified) = run_json(&["audit", "verify", file, "--json"]);
+        assert_eq!(code, 0, "{file}: {verified}");
+        assert_eq!((verified["intact"].as_bool(), verified["events"].as_u64()), (Some(true), Some(events)));
+        assert_eq!(verified["head"], exported["head"]);
+    }
+    let csv = files.iter().find(|f| f.ends_with(".csv")).unwrap();
+    let plain = Command::new(BIN).args(["audit", "verify", csv]).output().unwrap();
+    let said = String::from_utf8_lossy(&plain.stdout);
+    assert!(said.starts_with(&format!("intact: {events} events")), "{said}");
+
+    // Lines 3 and 4 swapped: the first row out of place is line 3.
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+    lines.swap(2, 3);
+    std::fs::write(csv, lines.concat()).unwrap();
+    let (code, refused) = run_json(&["audit", "verify", csv, "--json"]);
+    assert_eq!(code, 1, "{refused}");
+    assert_eq!(refused["error"]["code"], "AUDIT_TAMPERED");
+    assert_eq!(refused["error"]["row"], 3, "{refused}");
+
+    // The first export is itself in the trail, after the range it exported.
+    let (code, again) = export_days(data.path(), &data.path().join("again"), &from, &to);
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(again["events"].as_u64(), Some(events + 1), "{again}");
+
+    let (code, nothing) = export_days(data.path(), &out, "2020-01-01", "2020-01-02");
+    assert_eq!((code, nothing["events"].as_u64(), nothing["files"].as_array().map(Vec::len)), (0, Some(0), Some(0)));
+    let (code, unreadable) =
+        run_json(&["audit", "verify", data.path().join("cache.sqlite3").to_str().unwrap(), "--json"]);
+    assert_eq!((code, unreadable["error"]["code"].as_str()), (1, Some("EXPORT_UNREADABLE")));
+}
+
+/// Three events written by the core into `data_dir`, the first two covered by a signed checkpoint.
+fn chained_counter(data_dir: &Path) -> String {
+    use yueshang_core::audit::key::{CounterKey, key_path};
+    use yueshang_core::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
+    let cache = yueshang_core::cache::Cache::open(&data_dir.join("cache.sqlite3")).unwrap();
+    let ctx = AuditContext { operator_account: "clerk01".into(), hall_code: "4401061".into(), counter: "B07".into() };
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:00:00.417+08:00").unwrap();
+    for kind in [AuditKind::Scan, AuditKind::Exchange, AuditKind::ScanDone] {
+        cache.append_audit(&ctx, &AuditEvent::new(kind, Outcome::Ok), at).unwrap();
+    }
+    let key = CounterKey::load_or_create(&key_path(data_dir)).unwrap();
+    cache.sign_checkpoint(&key, "4401061", "B07", 1, 2, at).unwrap();
+    key.fingerprint()
+}
+
+#[test]
+fn verify_db_reports_an_intact_chain_and_names_the_first_tampered_event() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let fingerprint = chained_counter(data.path());
+
+    let (code, intact) = run_json(&["audit", "verify-db", "--data-dir", dir, "--json"]);
+    assert_eq!(code, 0, "{intact}");
+    assert_eq!((intact["count"].as_i64(), intact["checkpoints"].as_i64()), (Some(3), Some(1)), "{intact}");
+    assert_eq!(intact["head"].as_str().map(str::len), Some(64), "{intact}");
+    let plain = Command::new(BIN).args(["audit", "verify-db", "--data-dir", dir]).output().unwrap();
+    let said = String::from_utf8_lossy(&plain.stdout);
+    assert!(plain.status.success() && said.starts_with("审计链完整，共 3 条"), "{said}");
+
+    let key = Command::new(BIN).args(["audit", "key", "--data-dir", dir]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&key.stdout).trim(), fingerprint);
+    let pem = Command::new(BIN).args(["audit", "key", "--pem", "--data-dir", dir]).output().unwrap();
+    let pem = String::from_utf8(pem.stdout).unwrap();
+    assert!(pem.starts_with(&format!("{fingerprint}\n-----BEGIN PUBLIC KEY-----\n")), "{pem}");
+    assert!(pem.ends_with("-----END PUBLIC KEY-----\n"), "{pem}");
+
+    // Someone with the file drops the append-only triggers and edits event 2.
+    let found = Command::new("sh").args(["-c", "command -v python3"]).output().unwrap();
+    assert!(found.status.success(), "python3 is needed by this test: install the Debian package `python3`");
+    let edit = "import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n\
+                db.executescript(\"DROP TRIGGER audit_events_no_update; \
+                UPDATE audit_events SET detail = 'x' WHERE seq = 2;\")\ndb.commit()\n";
+    let edited = Command::new("python3").args(["-c", edit, &format!("{dir}/cache.sqlite3")]).output().unwrap();
+    assert!(edited.status.success(), "{}", String::from_utf8_lossy(&edited.stderr));
+    let (code, tampered) = run_json(&["audit", "verify-db", "--data-dir", dir, "--json"]);
+    assert_eq!(code, 1, "{tampered}");
+    assert_eq!(tampered["error"]["code"], "AUDIT_TAMPERED");
+    assert_eq!(tampered["error"]["seq"], 2, "{tampered}");
+    assert!(tampered["error"]["message"].as_str().unwrap().contains("第 2 条"), "{tampered}");
+}

@@ -688,7 +688,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn sm3_hex(bytes: &[u8]) -> String {
-    hex::encode(sm3::Sm3::digest(bytes))
+    // sm3 0.5 (the version sm2 uses) is on digest 0.11, sha2 0.10 on digest 0.10: each through its own trait.
+    hex::encode(<sm3::Sm3 as sm3::Digest>::digest(bytes))
 }
 
 #[cfg(test)]

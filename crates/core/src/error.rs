@@ -217,8 +217,12 @@ impl ErrorCode {
             ErrorCode::SaveFailed => "无法把副本保存到所选文件夹。请确认文件夹存在、可写且磁盘有空间，或换一个文件夹。",
             ErrorCode::RecordInvalid => "办结信息不完整，请补全后再提交。",
             ErrorCode::BizNumUnknown => "本机没有这个办件号的记录，请核对办件号。",
-            ErrorCode::AuditTampered => "审计记录校验未通过：记录被改动、删除、插入或签名不符。请保留现场并报告值班长和安全管理员，不要再修改数据文件。",
-            ErrorCode::ExportUnreadable => "这个文件不是完整的审计导出文件（或已被截断），无法校验。请使用导出时生成的 CSV 或 XLSX 原文件。",
+            ErrorCode::AuditTampered => {
+                "审计记录校验未通过：记录被改动、删除、插入或签名不符。请保留现场并报告值班长和安全管理员，不要再修改数据文件。"
+            }
+            ErrorCode::ExportUnreadable => {
+                "这个文件不是完整的审计导出文件（或已被截断），无法校验。请使用导出时生成的 CSV 或 XLSX 原文件。"
+            }
         }
     }
 

@@ -1,7 +1,14 @@
 //! The audit trail's events: every step of a handling, who did it, where, and how it ended.
 
+pub mod chain;
+pub mod checkpoint;
+pub mod key;
+
 use crate::error::ErrorCode;
 use chrono::{DateTime, FixedOffset};
+
+pub mod export;
+pub mod verify;
 
 /// What happened. The strings are stable: supervisors' exports and filters rely on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +39,8 @@ pub enum AuditKind {
     CopyPrint,
     /// A stamped copy was saved as a PDF file; the detail names the path.
     CopySave,
+    /// An export of the audit trail (CSV/XLSX); the detail names the range and the files.
+    AuditExport,
 }
 
 impl AuditKind {
@@ -49,6 +58,7 @@ impl AuditKind {
             AuditKind::CopyStamp => "copy_stamp",
             AuditKind::CopyPrint => "copy_print",
             AuditKind::CopySave => "copy_save",
+            AuditKind::AuditExport => "audit_export",
         }
     }
 }
@@ -116,6 +126,8 @@ pub struct AuditContext {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
     pub id: i64,
+    /// Its number in the counter's hash chain (1, 2, 3, … with no gap).
+    pub seq: i64,
     pub at: DateTime<FixedOffset>,
     pub kind: String,
     pub outcome: String,

@@ -1,6 +1,9 @@
 //! The SQLite cache: enterprises, authorizations, licenses with their files, handling numbers and
 //! the audit trail. Each license is written in one transaction, so a crash never leaves half of one.
 
+use crate::audit::chain::{self, ChainedEvent};
+use crate::audit::checkpoint::{self, ChainStatus, SignedCheckpoint};
+use crate::audit::key::CounterKey;
 use crate::audit::{AuditContext, AuditEvent, AuditRecord};
 use crate::domain::{
     Authorization, BizNum, Counter, Enterprise, FaceFields, LicenseStatus, LicenseSummary, ServiceItem, Uscc,
@@ -18,6 +21,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("schema.sql")),
         M::up(include_str!("schema_2.sql")),
         M::up(include_str!("schema_3.sql")),
+        M::up_with_hook(include_str!("schema_4.sql"), crate::audit::chain::chain_existing_events),
     ])
 }
 
@@ -313,9 +317,52 @@ impl Cache {
             .optional()?)
     }
 
-    /// Appends one event to the audit trail.
+    /// Appends one event to the audit trail, in a transaction of its own so that reading the
+    /// chain's head and writing the next link cannot be split by another process.
     pub fn append_audit(&self, ctx: &AuditContext, event: &AuditEvent, at: DateTime<FixedOffset>) -> Result<i64> {
-        insert_audit(&self.conn(), ctx, event, at)
+        self.transaction(|tx| insert_audit(tx, ctx, event, at))
+    }
+
+    /// Events `first_seq ..= last_seq` as chained, in `seq` order, streamed one row at a time.
+    /// The cache is held meanwhile (one snapshot), so `each` must not call the cache (it would wait
+    /// for itself) and should write, not wait.
+    pub fn chained_events(
+        &self,
+        first_seq: i64,
+        last_seq: i64,
+        each: &mut dyn FnMut(ChainedEvent) -> Result<()>,
+    ) -> Result<()> {
+        checkpoint::each_chained(&self.conn(), first_seq, last_seq, each)
+    }
+
+    /// The lowest and highest `seq` of the events whose `at` falls in `[from, to_exclusive)`.
+    pub fn seq_range_between(
+        &self,
+        from: DateTime<FixedOffset>,
+        to_exclusive: DateTime<FixedOffset>,
+    ) -> Result<Option<(i64, i64)>> {
+        checkpoint::seq_range_between(&self.conn(), from, to_exclusive)
+    }
+
+    /// Signs a checkpoint of events `first_seq ..= last_seq` (after checking they link up: a range
+    /// that does not is `AuditTampered`) and stores it with the others.
+    pub fn sign_checkpoint(
+        &self,
+        key: &CounterKey,
+        hall: &str,
+        counter: &str,
+        first_seq: i64,
+        last_seq: i64,
+        signed_at: DateTime<FixedOffset>,
+    ) -> Result<SignedCheckpoint> {
+        self.transaction(|tx| checkpoint::sign(tx, key, (hall, counter), first_seq, last_seq, signed_at))
+    }
+
+    /// Walks the whole chain and every stored checkpoint. `AuditTampered` names the lowest `seq`
+    /// that does not verify in its message, and as `seq=N: …` in its detail, which
+    /// [`crate::audit::checkpoint::tampered_seq`] reads back.
+    pub fn verify_chain(&self) -> Result<ChainStatus> {
+        checkpoint::verify(&self.conn())
     }
 
     /// The audit trail in order.
@@ -323,8 +370,8 @@ impl Cache {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, at, kind, outcome, error_code, operator_account, hall_code, counter, service_item_code,
-                    biz_num, uscc, auth_id, license_code, detail
-             FROM audit_events ORDER BY id",
+                    biz_num, uscc, auth_id, license_code, detail, seq
+             FROM audit_events ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
             let at: String = r.get(1)?;
@@ -345,6 +392,7 @@ impl Cache {
                 auth_id: r.get(11)?,
                 license_code: r.get(12)?,
                 detail: r.get(13)?,
+                seq: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -363,34 +411,67 @@ impl Cache {
 }
 
 /// Appends one event to the audit trail on this connection or transaction, so that a room of the
-/// core can write its rows and their event together.
+/// core can write its rows and their event together. The event is chained on the same connection:
+/// its `seq` follows the head read there and its hashes are written in the same INSERT, so a crash
+/// leaves it in the chain whole or not at all.
 pub(crate) fn insert_audit(
     conn: &Connection,
     ctx: &AuditContext,
     event: &AuditEvent,
     at: DateTime<FixedOffset>,
 ) -> Result<i64> {
+    let (last_seq, prev_hash) = chain::head(conn)?;
+    let seq = last_seq + 1;
+    let values = [
+        Some(seq.to_string()),
+        Some(audit_time(at)),
+        Some(event.kind.as_str().to_owned()),
+        Some(event.outcome.as_str().to_owned()),
+        event.error_code.map(|c| c.as_str().to_owned()),
+        Some(ctx.operator_account.clone()),
+        Some(ctx.hall_code.clone()),
+        Some(ctx.counter.clone()),
+        event.service_item_code.clone(),
+        event.biz_num.clone(),
+        event.uscc.clone(),
+        event.auth_id.clone(),
+        event.license_code.clone(),
+        event.detail.clone(),
+    ];
+    let chained = ChainedEvent { values: values.to_vec(), prev_hash, hash: String::new() };
+    let hash = chained.computed_hash();
+    let [_, at, kind, outcome, error_code, operator, hall, counter, item, biz_num, uscc, auth_id, license, detail] =
+        values;
     conn.execute(
-        "INSERT INTO audit_events (at, kind, outcome, error_code, operator_account, hall_code, counter,
-         service_item_code, biz_num, uscc, auth_id, license_code, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO audit_events (seq, at, kind, outcome, error_code, operator_account, hall_code, counter,
+         service_item_code, biz_num, uscc, auth_id, license_code, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
-            at.to_rfc3339(),
-            event.kind.as_str(),
-            event.outcome.as_str(),
-            event.error_code.map(|c| c.as_str()),
-            ctx.operator_account,
-            ctx.hall_code,
-            ctx.counter,
-            event.service_item_code,
-            event.biz_num,
-            event.uscc,
-            event.auth_id,
-            event.license_code,
-            event.detail
+            seq,
+            at,
+            kind,
+            outcome,
+            error_code,
+            operator,
+            hall,
+            counter,
+            item,
+            biz_num,
+            uscc,
+            auth_id,
+            license,
+            detail,
+            chained.prev_hash,
+            hash
         ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// An event's `at` as the format fixes it: RFC 3339 in China time with milliseconds
+/// (`2026-11-29T10:02:03.417+08:00`), hashed as this very text.
+fn audit_time(at: DateTime<FixedOffset>) -> String {
+    at.with_timezone(&crate::clock::china_tz()).to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
 fn summary_json(s: &LicenseSummary) -> String {

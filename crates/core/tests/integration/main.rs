@@ -1,6 +1,8 @@
 //! Integration tests of the core over real HTTP on loopback: against hand-written contract
 //! fixtures (a second, independent reading of the contract) and against the sandbox gateway.
 
+mod audit_chain;
+mod audit_export;
 mod contract;
 mod copies;
 mod desk;

@@ -25,8 +25,9 @@ async fn sandbox() -> SandboxGateway {
 
 fn settings_for(sim: &SandboxGateway) -> Settings {
     let mut settings = yueshang_gateway_sim::sandbox_settings(&sim.base_url());
-    // Short enough that timeout faults finish quickly; the real default is 17 s.
-    settings.tuning.request_timeout = Duration::from_millis(800);
+    // Short enough that timeout faults finish quickly (the real default is 17 s), long enough
+    // that a 5 MiB oversized answer from a debug-built sandbox arrives on a loaded 2-core machine.
+    settings.tuning.request_timeout = Duration::from_millis(2000);
     settings
 }
 
