@@ -11,6 +11,8 @@ use crate::print::queue::{PrintJob, PrintSystem};
 use crate::print::stamp::{self, StampText};
 use crate::station::Station;
 use chrono::{DateTime, FixedOffset};
+use rusqlite::Error::FromSqlConversionFailure as FromSqlError;
+use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -379,49 +381,30 @@ impl Copies {
                      ORDER BY a.created_at DESC LIMIT 1",
                     params![biz_num, license_code],
                     |r| {
+                        let status: String = r.get(7)?;
+                        let issue_state: String = r.get(8)?;
                         let mime: Option<String> = r.get(12)?;
                         let content: Option<Vec<u8>> = r.get(13)?;
-                        Ok((
-                            (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
-                            (r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?),
-                            (r.get::<_, String>(6)?, r.get::<_, String>(7)?, r.get::<_, String>(8)?),
-                            (r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?, r.get::<_, String>(11)?),
-                            mime.zip(content),
-                        ))
+                        Ok(Source {
+                            license_name: r.get(0)?,
+                            auth_id: r.get(1)?,
+                            uscc: r.get(2)?,
+                            item_code: r.get(3)?,
+                            item_name: r.get(4)?,
+                            auth_code: r.get(5)?,
+                            auth_expires_at: time_at(r, 6)?,
+                            status: LicenseStatus::parse(&status).unwrap_or(LicenseStatus::Revoked),
+                            issue_state: IssueState::parse(&issue_state),
+                            begin_date: date_at(r, 9)?,
+                            expiry_date: date_at(r, 10)?,
+                            checked_at: time_at(r, 11)?,
+                            file: mime.zip(content),
+                        })
                     },
                 )
                 .optional()?)
         })?;
-        let Some((
-            (license_name, auth_id, uscc),
-            (item_code, item_name, auth_code),
-            dates_and_state,
-            (begin, expiry, checked),
-            file,
-        )) = source
-        else {
-            return Err(self.unknown(biz_num, license_code));
-        };
-        let (auth_expires_at, status, issue_state) = dates_and_state;
-        let time = |t: &str| DateTime::parse_from_rfc3339(t).map_err(Error::storage);
-        let date = |d: Option<String>| {
-            d.map(|d| parse_license_date(&d).map_err(Error::storage)).transpose().map(Option::flatten)
-        };
-        Ok(Source {
-            license_name,
-            auth_id,
-            uscc,
-            item_code,
-            item_name,
-            auth_code,
-            auth_expires_at: time(&auth_expires_at)?,
-            status: LicenseStatus::parse(&status).unwrap_or(LicenseStatus::Revoked),
-            issue_state: IssueState::parse(&issue_state),
-            begin_date: date(begin)?,
-            expiry_date: date(expiry)?,
-            checked_at: time(&checked)?,
-            file,
-        })
+        source.ok_or_else(|| self.unknown(biz_num, license_code))
     }
 
     /// Why a copy cannot be made of something the cache does not hold for this handling.
@@ -659,6 +642,18 @@ pub fn find_copy(cache: &crate::cache::Cache, serial: &str) -> Result<Option<Cop
             )
             .optional()?)
     })
+}
+
+/// A stored RFC 3339 time, as the row's column `index`.
+fn time_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<DateTime<FixedOffset>> {
+    let text: String = row.get(index)?;
+    DateTime::parse_from_rfc3339(&text).map_err(|e| FromSqlError(index, Type::Text, Box::new(e)))
+}
+
+/// A stored license date (`None`: open-ended), as the row's column `index`.
+fn date_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<chrono::NaiveDate>> {
+    let Some(text) = row.get::<_, Option<String>>(index)? else { return Ok(None) };
+    parse_license_date(&text).map_err(|e| FromSqlError(index, Type::Text, e.into()))
 }
 
 /// Refuses a license that is not valid, by what the cache recorded or what today's date makes of it.

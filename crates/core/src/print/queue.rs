@@ -64,6 +64,19 @@ pub struct PrintSystem {
     user: String,
 }
 
+/// Windows has no CUPS: its spooler path (WebView2 `ICoreWebView2_16` printing of the stamped
+/// file, or PDFium) is not built yet, so a Windows counter is told to save and print the PDF
+/// rather than be sent to a print server that is not there. `cfg!` keeps this compiled everywhere.
+fn refuse_without_cups() -> Result<()> {
+    if cfg!(windows) {
+        return Err(Error::with_fact(
+            ErrorCode::PrintFailed,
+            "本版本在 Windows 上还不能直接打印：请先“另存为 PDF”，再用系统的 PDF 阅读器打印该文件。",
+        ));
+    }
+    Ok(())
+}
+
 impl PrintSystem {
     /// The CUPS server of `settings.cups_server`, else of `CUPS_SERVER`, else `localhost:631`.
     pub fn new(settings: &PrintingSettings) -> PrintSystem {
@@ -80,6 +93,7 @@ impl PrintSystem {
 
     /// Every queue, the default marked (CUPS-Get-Printers + CUPS-Get-Default).
     pub async fn queues(&self) -> Result<Vec<PrinterQueue>> {
+        refuse_without_cups()?;
         let (all, default) = futures::try_join!(self.all_queues(), self.default_queue())?;
         Ok(all.into_iter().map(|status| status.queue).map(|q| mark_default(q, default.as_deref())).collect())
     }
@@ -87,6 +101,7 @@ impl PrintSystem {
     /// Prints the PDF bytes to `printer` (None: the CUPS default) as `copies` copies and
     /// returns the job CUPS created. Nothing is sent unless the queue can print now.
     pub async fn print(&self, printer: Option<&str>, pdf: &[u8], job_name: &str, copies: u32) -> Result<PrintJob> {
+        refuse_without_cups()?;
         check_copies(copies)?;
         check_is_pdf(pdf)?;
         let printer = match printer.map(str::trim).filter(|p| !p.is_empty()) {
