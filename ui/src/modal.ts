@@ -12,7 +12,8 @@ const FOCUSABLE =
   'button:not([disabled]), select:not([disabled]), input:not([disabled]), textarea:not([disabled]), [tabindex="0"]';
 
 /** Keep Tab inside the dialog. */
-function trapTab(root: HTMLElement, e: KeyboardEvent) {
+/** Keeps Tab inside `root`, as the page behind a dialog is inert while it is open. */
+export function trapTab(root: HTMLElement, e: KeyboardEvent) {
   const items = [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null || el === document.activeElement);
   if (!items.length) {
     e.preventDefault();
