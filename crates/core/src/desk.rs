@@ -36,7 +36,8 @@ struct DeskState {
     scan: Option<AbortHandle>,
     /// Bumped by every scan and every next customer; events of an older generation are dropped.
     generation: u64,
-    /// Stamped copies made for this customer, by serial, until they are printed or saved.
+    /// Stamped copies made for this customer, by serial, for preview, print and save until the
+    /// next customer.
     copies: HashMap<String, Arc<StampedCopy>>,
 }
 
