@@ -120,9 +120,13 @@ impl Cache {
 
     /// Runs `f` in one transaction, committed only if it returns `Ok`: the rooms of the core that
     /// own their tables (copies, outbox) write their rows and the audit event together through it.
+    ///
+    /// IMMEDIATE: these transactions read before they write (the chain's head, the outbox row),
+    /// and another process on the same file (the CLI beside the app) must make them wait for the
+    /// write lock at the start, not fail them halfway with a stale snapshot.
     pub(crate) fn transaction<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)

@@ -27,7 +27,7 @@ fn settings_for(sim: &SandboxGateway) -> Settings {
     let mut settings = yueshang_gateway_sim::sandbox_settings(&sim.base_url());
     // Short enough that timeout faults finish quickly (the real default is 17 s), long enough
     // that a 5 MiB oversized answer from a debug-built sandbox arrives on a loaded 2-core machine.
-    settings.tuning.request_timeout = Duration::from_millis(2000);
+    settings.tuning.request_timeout = Duration::from_millis(4000);
     settings
 }
 
@@ -325,7 +325,7 @@ async fn exchange_faults_map_to_codes_and_are_never_retried() {
         ("code2auth:status=502", ErrorCode::GatewayUnavailable),
         ("code2auth:status=504", ErrorCode::GatewayTimeout),
         ("code2auth:status=429", ErrorCode::RateLimited),
-        ("code2auth:latency=2000", ErrorCode::GatewayTimeout),
+        ("code2auth:latency=8000", ErrorCode::GatewayTimeout),
         ("code2auth:malformed", ErrorCode::BadResponse),
         ("code2auth:truncated", ErrorCode::BadResponse),
         ("code2auth:oversized", ErrorCode::BodyTooLarge),
