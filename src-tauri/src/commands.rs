@@ -13,7 +13,6 @@ use std::sync::Arc;
 use tauri::{AppHandle, Emitter, State};
 use yueshang_core::desk::SharedObserver;
 use yueshang_core::outbox::RecordStatus;
-use yueshang_core::print::queue::PrintSystem;
 use yueshang_core::{Error, ErrorCode};
 use yueshang_gateway_sim::SandboxGateway;
 
@@ -127,11 +126,7 @@ pub(crate) async fn copy_file(state: State<'_, AppState>, serial: String) -> Ans
 
 #[tauri::command]
 pub(crate) async fn printers(state: State<'_, AppState>) -> Answer<Vec<PrinterDto>> {
-    let settings = &state.counter()?.desk.station().settings().printing;
-    let queues = PrintSystem::new(settings).queues().await?;
-    if queues.is_empty() {
-        return Err(Error::new(ErrorCode::NoPrinter).into());
-    }
+    let queues = state.counter()?.desk.copies().printers().await?;
     Ok(queues.into_iter().map(PrinterDto::from).collect())
 }
 

@@ -7,7 +7,7 @@ use crate::domain::license::parse_license_date;
 use crate::domain::{IssueState, LicenseStatus};
 use crate::error::{Error, ErrorCode, Result};
 use crate::print::font::StampFont;
-use crate::print::queue::{PrintJob, PrintSystem};
+use crate::print::queue::{PrintJob, PrintSystem, PrinterQueue};
 use crate::print::stamp::{self, StampText};
 use crate::station::Station;
 use chrono::{DateTime, FixedOffset};
@@ -290,6 +290,15 @@ impl Copies {
         }
         self.remember(SAVE_DIR, &dir.to_string_lossy())?;
         Ok(saved)
+    }
+
+    /// The printers the picker offers; none at all is `NO_PRINTER`, so the clerk is told to ask IT.
+    pub async fn printers(&self) -> Result<Vec<PrinterQueue>> {
+        let queues = PrintSystem::new(&self.station.settings().printing).queues().await?;
+        if queues.is_empty() {
+            return Err(Error::new(ErrorCode::NoPrinter));
+        }
+        Ok(queues)
     }
 
     /// Where 另存为 writes without asking: the configured folder, else the last one chosen.
