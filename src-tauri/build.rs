@@ -18,6 +18,16 @@ fn main() {
         "submit_record",
         "outbox_status",
         "retry_record",
+        "sign_in",
+        "sign_out",
+        "day_summary",
+        "audit_events",
+        "export_audit",
+        "chain_status",
+        "accounts_list",
+        "account_add",
+        "account_set_disabled",
+        "account_reset_password",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands)).expect("tauri build script");
 }

@@ -2,9 +2,10 @@
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
 import { pdfjsAssets } from './vite.pdfjs-assets.ts';
+import { echartsFrozenPrototype } from './vite.echarts-frozen.ts';
 
 export default defineConfig({
-  plugins: [vue(), pdfjsAssets()],
+  plugins: [vue(), pdfjsAssets(), echartsFrozenPrototype()],
   base: '/',
   clearScreen: false,
   logLevel: 'warn',

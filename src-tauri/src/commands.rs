@@ -7,13 +7,16 @@ use crate::dto::{
     ScanResult,
 };
 use crate::launch::{AppState, Counter};
+use crate::shift_dto::{AboutInfo, SandboxAccountDto, SignInInfo, SignedInDto, path_text};
 use base64::Engine as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::{AppHandle, Emitter, State};
+use yueshang_core::config::Mode;
 use yueshang_core::desk::SharedObserver;
 use yueshang_core::outbox::RecordStatus;
 use yueshang_core::{Error, ErrorCode};
+use yueshang_gateway_sim::SANDBOX_ACCOUNTS;
 use yueshang_gateway_sim::SandboxGateway;
 
 /// The event that carries scan progress to the window.
@@ -28,12 +31,28 @@ pub(crate) fn counter_info(state: State<'_, AppState>) -> Answer<CounterInfo> {
     let station = counter.desk.station();
     let copies = counter.desk.copies();
     let printing = PrintingDto::new(&station.settings().printing, copies.save_dir().as_deref(), copies.last_choice());
+    let accounts = counter.desk.accounts();
+    let sign_in = SignInInfo {
+        required: accounts.required()?,
+        user: accounts.current().as_ref().map(SignedInDto::from),
+        sandbox_accounts: match counter.mode {
+            Mode::Sandbox => SANDBOX_ACCOUNTS.iter().map(SandboxAccountDto::from).collect(),
+            Mode::Gateway => Vec::new(),
+        },
+    };
+    let about = AboutInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        key_fingerprint: counter.about.key_fingerprint.clone(),
+        data_dir: path_text(&counter.about.data_dir),
+        config_path: counter.about.config_path.as_deref().map(path_text),
+    };
     Ok(CounterInfo::new(
         counter.mode,
         station.settings(),
+        &station.operator(),
         &counter.desk.biz_num(),
-        printing,
-        outbox_status_of(counter)?,
+        (printing, outbox_status_of(counter)?),
+        (sign_in, about),
     ))
 }
 

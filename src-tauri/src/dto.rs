@@ -4,11 +4,12 @@
 //! codes that fetch a license.
 
 use crate::case_dto::{OutboxStatusDto, PrintingDto};
+use crate::shift_dto::{AboutInfo, SignInInfo};
 use serde::Serialize;
 use yueshang_core::Error;
 use yueshang_core::cache::FileInfo;
 use yueshang_core::config::{Mode, Settings};
-use yueshang_core::domain::{Authorization, BizNum, Enterprise, License, LicenseStatus, LicenseSummary};
+use yueshang_core::domain::{Authorization, BizNum, Enterprise, License, LicenseStatus, LicenseSummary, Operator};
 use yueshang_core::station::{LicenseOutcome, ScanEvent, ScanOutcome};
 
 /// What every command rejects with: the code the UI branches on and the message for the person.
@@ -48,6 +49,17 @@ pub(crate) struct CounterInfo {
     version: &'static str,
     printing: PrintingDto,
     outbox: OutboxStatusDto,
+    sign_in: SignInInfo,
+    about: AboutInfo,
+    audit: AuditInfo,
+}
+
+/// `[audit]` as the supervisor view needs it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AuditInfo {
+    /// The folder IT set for exports; the supervisor may still pick another.
+    export_dir: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,9 +84,10 @@ impl CounterInfo {
     pub(crate) fn new(
         mode: Mode,
         settings: &Settings,
+        operator: &Operator,
         biz_num: &BizNum,
-        printing: PrintingDto,
-        outbox: OutboxStatusDto,
+        (printing, outbox): (PrintingDto, OutboxStatusDto),
+        (sign_in, about): (SignInInfo, AboutInfo),
     ) -> Self {
         CounterInfo {
             mode: match mode {
@@ -84,7 +97,7 @@ impl CounterInfo {
             environment: settings.gateway.environment.as_str(),
             hall: HallDto { code: settings.counter.hall_code.clone(), name: settings.counter.hall_name.clone() },
             counter: settings.counter.counter.clone(),
-            operator: OperatorDto { account: settings.operator.account.clone(), name: settings.operator.name.clone() },
+            operator: OperatorDto { account: operator.account.clone(), name: operator.name.clone() },
             service_items: settings
                 .service_items
                 .iter()
@@ -94,6 +107,9 @@ impl CounterInfo {
             version: env!("CARGO_PKG_VERSION"),
             printing,
             outbox,
+            sign_in,
+            about,
+            audit: AuditInfo { export_dir: settings.audit.export_dir.as_ref().map(|d| d.display().to_string()) },
         }
     }
 }

@@ -7,14 +7,16 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use yueshang_core::audit::checkpoint::checkpoint_previous_day;
 use yueshang_core::audit::key::{CounterKey, key_path};
+use yueshang_core::audit::retention::purge_expired;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::config::{self, Config, Mode, Settings};
 use yueshang_core::desk::Desk;
 use yueshang_core::outbox::{Outbox, random_jitter};
 use yueshang_core::station::Station;
+use yueshang_core::supervision::Supervision;
 use yueshang_core::{Error, ErrorCode};
-use yueshang_gateway_sim::{SandboxGateway, SimOptions, sandbox_settings};
+use yueshang_gateway_sim::{SANDBOX_ACCOUNTS, SandboxGateway, SimOptions, sandbox_settings};
 
 /// Latency of the in-process sandbox: enough for a person to see license cards stream in.
 const SANDBOX_LATENCY: Duration = Duration::from_millis(60);
@@ -60,11 +62,21 @@ impl Launch {
 /// A started counter: its desk, how it is connected, and the sandbox it runs when in sandbox mode.
 pub(crate) struct Counter {
     pub(crate) desk: Desk,
+    pub(crate) supervision: Supervision,
     pub(crate) mode: Mode,
+    /// What the About panel shows IT.
+    pub(crate) about: About,
     /// Wakes the background sender of the outbox when a record was queued.
     pub(crate) outbox_wake: Arc<Notify>,
     /// Kept alive for the app's lifetime: dropping it stops the sandbox gateway.
     pub(crate) sandbox: Option<SandboxGateway>,
+}
+
+/// Where this counter keeps its things, and the fingerprint of its audit key.
+pub(crate) struct About {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) config_path: Option<PathBuf>,
+    pub(crate) key_fingerprint: String,
 }
 
 /// The app's managed state: a counter, or why it could not start (shown in the window for IT).
@@ -86,7 +98,8 @@ impl AppState {
 /// data never mixes with real records.
 pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     let data_dir = config::data_dir(launch.data_dir)?;
-    let (mode, settings, sandbox) = match config::config_file(launch.config) {
+    let config_path = config::config_file(launch.config);
+    let (mode, settings, sandbox) = match config_path.clone() {
         None => {
             let sandbox = start_sandbox().await?;
             (Mode::Sandbox, sandbox_settings(&sandbox.base_url()), Some(sandbox))
@@ -117,26 +130,39 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     })?;
     let cache = Arc::new(Cache::open(&cache_file)?);
     let station = Arc::new(station(settings, cache)?);
-    sign_previous_day(&station, &data_dir);
+    let key = CounterKey::load_or_create(&key_path(&data_dir))?;
+    sign_previous_day(&station, &key);
+    purge_expired_events(&station, &key);
     let outbox = Arc::new(Outbox::new(station.clone(), random_jitter()));
+    let desk = Desk::new(station.clone(), outbox)?;
+    if mode == Mode::Sandbox {
+        // The demo stays one click away: the sign-in screen lists these with their passwords.
+        desk.accounts().seed(&SANDBOX_ACCOUNTS)?;
+    }
     tracing::info!(mode = ?mode, cache = %cache_file.display(), "counter started");
-    Ok(Counter { desk: Desk::new(station, outbox)?, mode, outbox_wake: Arc::new(Notify::new()), sandbox })
+    let about = About { key_fingerprint: key.fingerprint(), data_dir: data_dir.clone(), config_path };
+    Ok(Counter {
+        desk,
+        supervision: Supervision::new(station, key_path(&data_dir)),
+        mode,
+        about,
+        outbox_wake: Arc::new(Notify::new()),
+        sandbox,
+    })
 }
 
 /// The previous China day's audit events get their signed checkpoint at the first start after
 /// midnight. A failure is logged, not fatal: the chain itself is intact, and the next start or
 /// export signs again.
-fn sign_previous_day(station: &Station, data_dir: &Path) {
+fn sign_previous_day(station: &Station, key: &CounterKey) {
     let counter = &station.settings().counter;
-    let signed = CounterKey::load_or_create(&key_path(data_dir)).and_then(|key| {
-        checkpoint_previous_day(
-            station.cache(),
-            &key,
-            &counter.hall_code,
-            &counter.counter,
-            station.clock().now_china(),
-        )
-    });
+    let signed = checkpoint_previous_day(
+        station.cache(),
+        key,
+        &counter.hall_code,
+        &counter.counter,
+        station.clock().now_china(),
+    );
     match signed {
         Ok(Some(signed)) => tracing::info!(
             first_seq = signed.checkpoint.first_seq,
@@ -147,6 +173,27 @@ fn sign_previous_day(station: &Station, data_dir: &Path) {
         Err(e) => {
             tracing::warn!(code = %e.code, detail = ?e.detail, "could not sign the previous day's audit checkpoint")
         }
+    }
+}
+
+/// Audit events older than `[audit] retention_days` go, anchored by a signed checkpoint; usually
+/// one day's worth at a start. A failure is logged, not fatal: the events simply stay longer.
+fn purge_expired_events(station: &Station, key: &CounterKey) {
+    let counter = &station.settings().counter;
+    let purged = purge_expired(
+        station.cache(),
+        key,
+        &counter.hall_code,
+        &counter.counter,
+        station.settings().audit.retention_days,
+        station.clock().now_china(),
+    );
+    match purged {
+        Ok(p) if p.removed > 0 => {
+            tracing::info!(removed = p.removed, first_seq = ?p.first_seq, kept_from = %p.kept_from, "expired audit events removed")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(code = %e.code, detail = ?e.detail, "could not remove expired audit events"),
     }
 }
 

@@ -6,6 +6,8 @@ mod commands;
 mod dto;
 mod launch;
 mod logging;
+mod shift_commands;
+mod shift_dto;
 
 use launch::{AppState, Launch};
 use std::sync::Arc;
@@ -57,6 +59,16 @@ pub fn run() {
             commands::submit_record,
             commands::outbox_status,
             commands::retry_record,
+            shift_commands::sign_in,
+            shift_commands::sign_out,
+            shift_commands::day_summary,
+            shift_commands::audit_events,
+            shift_commands::export_audit,
+            shift_commands::chain_status,
+            shift_commands::accounts_list,
+            shift_commands::account_add,
+            shift_commands::account_set_disabled,
+            shift_commands::account_reset_password,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

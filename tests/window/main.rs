@@ -11,6 +11,7 @@
 mod case;
 mod harness;
 mod page;
+mod shift;
 
 use harness::{Display, Driver, app_binary};
 use page::{ESCAPE, F6, F8, Window};
@@ -311,6 +312,7 @@ async fn a_clerks_day_in_the_real_window() {
 
     case::finishing_a_case(&app, &display, home.path(), &sim).await;
     sandbox_mode_with_the_mouse(&app, &display, home.path()).await;
+    shift::a_shift_with_sign_in(&app, &display, home.path()).await;
     a_broken_configuration_is_shown_for_it(&app, &display, home.path()).await;
 }
 
@@ -343,13 +345,25 @@ fn expect_a_clean_log(data: &Path) {
     }
 }
 
-/// No configuration at all: the app runs its own sandbox, says so, and its helper panel lets a
-/// person scan a sample enterprise's live code with the mouse.
+/// No configuration at all: the app runs its own sandbox, says so, starts at the sign-in screen
+/// with the sample accounts (one click and Enter), and its helper panel lets a person scan a
+/// sample enterprise's live code with the mouse.
 async fn sandbox_mode_with_the_mouse(app: &Path, display: &Display, home: &Path) {
     let config_home = home.join("xdg-config");
     let data = home.join("sandbox-data");
     let driver = Driver::start(display, &[("XDG_CONFIG_HOME", &config_home), ("YUESHANG_DATA_DIR", &data)]);
     let window = Window::open(&driver.url, app, display, "sandbox").await;
+    window.until_text("sandbox-accounts", "沙箱账号").await;
+    window.screenshot("00-sign-in").await;
+    let clerk = &yueshang_gateway_sim::SANDBOX_ACCOUNTS[0];
+    window
+        .js(&format!(
+            r#"document.querySelector('[data-testid="sandbox-account"][data-account="{}"]').click(); return true;"#,
+            clerk.account
+        ))
+        .await;
+    window.type_keys(&page::ENTER.to_string()).await;
+    window.until_text("clerk-name", clerk.name).await;
     window.until_text("mode-badge", "沙箱模式").await;
 
     window.type_keys(&F6.to_string()).await;

@@ -1,10 +1,11 @@
-// The only door to the Rust shell: typed wrappers for every IPC command, the "scan-progress" and "outbox-changed" events, and the folder dialog.
+// The only door to the Rust shell: typed wrappers for every IPC command, the "scan-progress", "outbox-changed" and "export-progress" events, the folder dialog, and the one place a lost sign-in is noticed.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { open } from '@tauri-apps/plugin-dialog';
 import type {
-  AppError, CopyDto, CounterInfo, IssuedCode, LicenseOutcome, OutboxStatus, PrintedDto, PrinterDto, RecordDto,
-  RecordStatus, SandboxEnterprise, SavedDto, ScanProgress, ScanResult,
+  Account, AppError, AuditFilter, AuditPage, ChainStatus, CopyDto, CounterInfo, DaySummary, ExportFormat, ExportProgress,
+  ExportResult, IssuedCode, LicenseOutcome, OutboxStatus, PrintedDto, PrinterDto, RecordDto, RecordStatus, Role,
+  SandboxEnterprise, SavedDto, ScanProgress, ScanResult, SignedIn,
 } from './types';
 import { isErrorCode } from './errors';
 
@@ -20,11 +21,21 @@ export function asAppError(e: unknown): AppError {
   return { code: 'BAD_RESPONSE', message: text, fact: text };
 }
 
+let signInLost: ((e: AppError) => void) | null = null;
+
+/** Whoever owns the sign-in (shift.ts) hears of every SIGN_IN_REQUIRED, whichever command it came
+ *  from, before the caller's own catch runs: the call sites need not know about it. */
+export function onSignInRequired(fn: (e: AppError) => void): void {
+  signInLost = fn;
+}
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    throw asAppError(e);
+    const err = asAppError(e);
+    if (err.code === 'SIGN_IN_REQUIRED') signInLost?.(err);
+    throw err;
   }
 }
 
@@ -99,10 +110,49 @@ export const sandboxEnterprises = () => call<SandboxEnterprise[]>('sandbox_enter
 
 export const sandboxIssueCode = (uscc: string) => call<IssuedCode>('sandbox_issue_code', { uscc });
 
+// ---------- sign-in ----------
+
+export const signIn = (account: string, password: string) => call<SignedIn>('sign_in', { account, password });
+
+export const signOut = () => call<null>('sign_out');
+
+// ---------- the supervisor view (a signed-in 值班长 only; anyone else gets NOT_PERMITTED) ----------
+
+/** `date`: 'YYYY-MM-DD', a day in China time. */
+export const daySummary = (date: string) => call<DaySummary>('day_summary', { date });
+
+/** One page of the day's audit events; `limit` ≤ 500. */
+export const auditEvents = (date: string, filter: AuditFilter, offset: number, limit: number) =>
+  call<AuditPage>('audit_events', { date, filter, offset, limit });
+
+/** Writes the day's events into `dir`; "export-progress" reports while it runs. */
+export const exportAudit = (date: string, format: ExportFormat, dir: string) =>
+  call<ExportResult>('export_audit', { date, format, dir });
+
+export const chainStatus = () => call<ChainStatus>('chain_status');
+
+export const accountsList = () => call<Account[]>('accounts_list');
+
+export const accountAdd = (account: string, name: string, role: Role, password: string) =>
+  call<Account>('account_add', { account, name, role, password });
+
+export const accountSetDisabled = (account: string, disabled: boolean) =>
+  call<Account>('account_set_disabled', { account, disabled });
+
+/** Also unlocks a locked account. */
+export const accountResetPassword = (account: string, password: string) =>
+  call<null>('account_reset_password', { account, password });
+
+// ---------- events ----------
+
 export function onScanProgress(handler: (p: ScanProgress) => void): Promise<UnlistenFn> {
   return listen<ScanProgress>('scan-progress', (e) => handler(e.payload));
 }
 
 export function onOutboxChanged(handler: (s: OutboxStatus) => void): Promise<UnlistenFn> {
   return listen<OutboxStatus>('outbox-changed', (e) => handler(e.payload));
+}
+
+export function onExportProgress(handler: (p: ExportProgress) => void): Promise<UnlistenFn> {
+  return listen<ExportProgress>('export-progress', (e) => handler(e.payload));
 }

@@ -2,8 +2,9 @@
 import type { ErrorCode } from './types';
 
 /** Who has to act: the customer (show a fresh code…), the clerk (try again), IT (config, clock),
- *  or it is a fact about one license. The UI picks icon and colour from it. */
-export type ErrorCategory = 'customer' | 'retry' | 'it' | 'license';
+ *  the supervisor on duty (值班长: accounts, permissions), or it is a fact about one license.
+ *  The UI picks icon and colour from it. */
+export type ErrorCategory = 'customer' | 'retry' | 'it' | 'supervisor' | 'license';
 
 export interface ErrorAdvice {
   category: ErrorCategory;
@@ -210,6 +211,47 @@ export const ERROR_ADVICE: Record<ErrorCode, ErrorAdvice> = {
     category: 'it',
     zh: '这个文件不是完整的审计导出文件，无法校验。请使用导出时生成的原文件。',
     en: 'This file is not a complete audit export and cannot be verified. Use the file the export wrote.',
+  },
+  // Never which of the two was wrong: that would tell a stranger which accounts exist.
+  SIGN_IN_FAILED: {
+    category: 'retry',
+    zh: '账号或密码不对，请重新输入。',
+    en: 'The account or the password is wrong. Type them again.',
+  },
+  ACCOUNT_LOCKED: {
+    category: 'retry',
+    zh: '连续 5 次密码错误，账号已锁定 5 分钟。',
+    en: 'Five wrong passwords in a row: the account is locked for 5 minutes.',
+  },
+  ACCOUNT_DISABLED: {
+    category: 'supervisor',
+    zh: '账号已停用，请找值班长。',
+    en: 'This account is disabled. Ask the supervisor on duty.',
+  },
+  SIGN_IN_REQUIRED: {
+    category: 'retry',
+    zh: '登录已失效，请重新登录。',
+    en: 'You are no longer signed in. Please sign in again.',
+  },
+  NOT_PERMITTED: {
+    category: 'supervisor',
+    zh: '只有值班长可以做这件事。',
+    en: 'Only the supervisor on duty may do this.',
+  },
+  ACCOUNT_EXISTS: {
+    category: 'retry',
+    zh: '这个账号已存在，请换一个账号名。',
+    en: 'This account already exists. Choose another account name.',
+  },
+  ACCOUNT_NOT_FOUND: {
+    category: 'retry',
+    zh: '没有这个账号，可能已被删除。请刷新账号列表。',
+    en: 'There is no such account; it may have been removed. Reload the account list.',
+  },
+  ACCOUNT_INVALID: {
+    category: 'retry',
+    zh: '账号、姓名或密码不合要求，请按提示修改。',
+    en: 'The account, name or password does not meet the rules. Correct it as shown.',
   },
 };
 

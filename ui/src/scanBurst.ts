@@ -38,9 +38,10 @@ export function burstStart(keys: readonly Key[], enterAt: number): number | null
 
 /**
  * A keydown handler for a text field. When a burst ends with Enter, the Enter is cancelled and
- * `onBurst` gets the field's text from before the burst, to put back.
+ * `onBurst` gets the field's text from before the burst, to put back. `isScan`, when given, has the
+ * last word on a burst, from the time (event time base) its first key arrived.
  */
-export function burstGuard(onBurst: (before: string) => void): (e: KeyboardEvent) => void {
+export function burstGuard(onBurst: (before: string) => void, isScan?: (startedAt: number) => boolean): (e: KeyboardEvent) => void {
   let keys: Key[] = [];
   return (e) => {
     const el = e.target as HTMLInputElement | HTMLTextAreaElement;
@@ -48,10 +49,12 @@ export function burstGuard(onBurst: (before: string) => void): (e: KeyboardEvent
       keys = [];
       return;
     }
-    const now = performance.now();
+    // When the key arrived, not when this handler got to it: a busy window handles a burst's keys late and
+    // unevenly, but their timestamps keep the scanner's spacing (performance.now() only if the browser gives none).
+    const now = e.timeStamp > 0 ? e.timeStamp : performance.now();
     if (e.key === 'Enter' && !e.ctrlKey && !e.metaKey && !e.altKey && !e.shiftKey) {
       const start = burstStart(keys, now);
-      if (start !== null) {
+      if (start !== null && (!isScan || isScan(keys[start].at))) {
         e.preventDefault();
         onBurst(keys[start].before);
       }

@@ -101,7 +101,7 @@ export async function start(): Promise<void> {
 }
 
 /** Today in China, whatever the PC's time zone: the backend computes status with it too. */
-function chinaToday(): string {
+export function chinaToday(): string {
   return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
@@ -246,13 +246,18 @@ export async function retry(licenseCode: string): Promise<void> {
   }
 }
 
-export async function nextCustomer(): Promise<void> {
+/** Nothing of the customer stays: what 下一位 and signing out (or losing the sign-in) both do on screen. */
+export function resetCustomer(): void {
   // Stop listening to the old scan before anything else: its late events must not redraw it.
   currentScanId = 0;
   clearCustomer();
   state.manualText = '';
   state.manualOpen = false;
   state.phase = 'idle';
+}
+
+export async function nextCustomer(): Promise<void> {
+  resetCustomer();
   try {
     const { bizNum } = await api.nextCustomer();
     state.bizNum = bizNum;

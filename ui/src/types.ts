@@ -22,7 +22,15 @@ export type ErrorCode =
   | 'RECORD_INVALID'
   | 'BIZ_NUM_UNKNOWN'
   | 'AUDIT_TAMPERED'
-  | 'EXPORT_UNREADABLE';
+  | 'EXPORT_UNREADABLE'
+  | 'SIGN_IN_FAILED'
+  | 'ACCOUNT_LOCKED'
+  | 'ACCOUNT_DISABLED'
+  | 'SIGN_IN_REQUIRED'
+  | 'NOT_PERMITTED'
+  | 'ACCOUNT_EXISTS'
+  | 'ACCOUNT_NOT_FOUND'
+  | 'ACCOUNT_INVALID';
 
 /** What every command rejects with; `message` is Chinese and specific, `code` is what the UI branches on. */
 /** `message` is the backend's whole Chinese message; `fact` is only what it adds to the code's
@@ -42,6 +50,33 @@ export interface CounterInfo {
   version: string;
   printing: PrintingInfo;
   outbox: OutboxStatus;
+  signIn: SignInInfo;
+  about: AboutInfo;
+  /** NOT in contract 8 (a proposal): the folder IT set for audit exports ([audit] export_dir). When there is
+   *  one, 导出 writes there without asking; without it (or without this field) the folder picker asks. */
+  audit?: { exportDir: string | null };
+}
+
+// ---------- sign-in and roles ----------
+
+export type Role = 'clerk' | 'supervisor';
+export interface SignedIn { account: string; name: string; role: Role }
+export interface SandboxAccount { account: string; name: string; role: Role; password: string }
+export interface SignInInfo {
+  /** true: this counter has accounts; nothing but the sign-in screen until someone signs in. */
+  required: boolean;
+  /** Who is signed in now (null before sign-in, or when the counter has no accounts). */
+  user: SignedIn | null;
+  /** Sandbox mode only: the sample accounts and their passwords, shown on the sign-in screen; [] otherwise. */
+  sandboxAccounts: SandboxAccount[];
+}
+export interface AboutInfo {
+  version: string;
+  /** SM3 of the counter's SM2 public key (DER SubjectPublicKeyInfo), lowercase hex, 64 chars. */
+  keyFingerprint: string;
+  dataDir: string;
+  /** The config file in use, null in sandbox mode. */
+  configPath: string | null;
 }
 
 /** How this counter prints and saves stamped copies ([printing] in the configuration, plus what it remembered). */
@@ -148,3 +183,99 @@ export interface RecordDto {
 }
 
 export interface OutboxStatus { waiting: number; refused: number; current: RecordDto | null }
+
+// ---------- the supervisor view: the day, the audit events, export, accounts, the chain ----------
+
+export interface CountRow { key: string; label: string; count: number }
+/** 24 rows, hour 0..23. */
+export interface HourRow { hour: number; events: number; scans: number; failures: number }
+export interface DaySummary {
+  date: string;
+  events: number;
+  /** Distinct handling numbers whose exchange succeeded. */
+  customers: number;
+  /** Codes scanned (incl. rejected ones). */
+  scans: number;
+  /** Scans that ended with every license fetched. */
+  scansOk: number;
+  /** scansOk / scans, 0..1; null when scans = 0. */
+  successRate: number | null;
+  licensesFetched: number;
+  licensesFailed: number;
+  copiesPrinted: number;
+  recordsSubmitted: number;
+  medianScanMs: number | null;
+  slowestScanMs: number | null;
+  slowestBizNum: string | null;
+  /** key = ErrorCode, label = Chinese reason; sorted by count desc. */
+  failuresByReason: CountRow[];
+  byHour: HourRow[];
+  /** key = item code, label = item name (or the code). */
+  byItem: CountRow[];
+  /** key = account, label = name (or the account). */
+  byClerk: CountRow[];
+}
+
+export type AuditOutcome = 'ok' | 'failed' | 'info';
+export interface AuditFilter {
+  clerk?: string | null;
+  item?: string | null;
+  outcome?: AuditOutcome | null;
+  kind?: string | null;
+  bizNum?: string | null;
+  uscc?: string | null;
+}
+export interface AuditRow {
+  seq: number;
+  /** RFC 3339, +08:00. */
+  at: string;
+  kind: string;
+  kindLabel: string;
+  outcome: AuditOutcome;
+  outcomeLabel: string;
+  errorCode: string | null;
+  reason: string | null;
+  operator: string;
+  itemCode: string | null;
+  bizNum: string | null;
+  uscc: string | null;
+  licenseCode: string | null;
+  detail: string | null;
+}
+export interface AuditPage { total: number; offset: number; rows: AuditRow[] }
+
+/** The kinds a filter may pick, in this order (labels in the i18n tables, `audit.kind.*`). */
+export const AUDIT_KINDS = [
+  'scan_rejected', 'scan', 'exchange', 'license_fetch', 'scan_done', 'submit', 'submit_queued', 'case_closed',
+  'license_recheck', 'copy_stamp', 'copy_print', 'copy_save', 'audit_export', 'sign_in', 'sign_in_failed',
+  'account_locked', 'sign_out', 'account_change',
+] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+export type ExportFormat = 'csv' | 'xlsx' | 'both';
+export interface ExportResult { events: number; firstSeq: number | null; lastSeq: number | null; head: string | null; files: string[] }
+/** The "export-progress" event: events written so far / in range. */
+export interface ExportProgress { done: number; total: number }
+
+export interface ChainStatus {
+  intact: boolean;
+  events: number;
+  head: string | null;
+  /** After retention removed old days, the chain starts later than 1. */
+  firstSeq: number | null;
+  /** RFC 3339 of the newest checkpoint. */
+  lastSignedAt: string | null;
+  checkpoints: number;
+  /** When intact = false. */
+  problem: { seq: number | null; message: string } | null;
+}
+
+export interface Account {
+  account: string;
+  name: string;
+  role: Role;
+  disabled: boolean;
+  /** RFC 3339 while locked. */
+  lockedUntil: string | null;
+  lastSignInAt: string | null;
+}

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  sharedBrowser, calls, CASE_BIZ_NUM, closePage, copyOf, counterInfo, emitOutbox, ENTERPRISE, makePdf, openApp, PAYLOAD,
+  sharedBrowser, calls, CASE_BIZ_NUM, closePage, copyOf, counterInfo, emitOutbox, ENTERPRISE, gunBurst, makePdf, openApp, PAYLOAD,
   printingInfo, PRINTERS, recordOf, resolvePending, scanResult, setResponse, shot, startScan, summaries,
   waitForCall, waitForPending,
 } from './support.mjs';
@@ -175,8 +175,7 @@ test('scans while the 办结 panel is open: nothing focused or in the reason fie
     await page.getByTestId('record-reason').focus();
     await page.keyboard.type('缺材料', { delay: 80 });
     await page.keyboard.type(' ok', { delay: 80 });
-    await page.keyboard.type(PAYLOAD);
-    await page.keyboard.press('Enter');
+    await gunBurst(page, PAYLOAD);
     await page.getByTestId('record-scan-held').waitFor();
     assert.equal(await page.getByTestId('record-reason').inputValue(), '缺材料 ok');
     // And with the focus on a result.

@@ -96,7 +96,7 @@ export function sharedBrowser() {
 }
 
 /** Opens the harness with scripted responses; returns once the counter header is on screen. */
-export async function openApp(env, { responses = {}, viewport = { width: 1366, height: 768 }, storage = {}, waitFor = 'counter-header' } = {}) {
+export async function openApp(env, { responses = {}, viewport = { width: 1366, height: 768 }, storage = {}, waitFor = 'counter-header', freezePrototype = true } = {}) {
   const context = await env.browser.newContext({ viewport, deviceScaleFactor: 1, locale: 'zh-CN' });
   // Fail fast: every wait here is for something local that takes milliseconds.
   context.setDefaultTimeout(5000);
@@ -106,6 +106,8 @@ export async function openApp(env, { responses = {}, viewport = { width: 1366, h
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
+  // What the shell's "freezePrototype": true injects before any of the app's scripts.
+  if (freezePrototype) await page.addInitScript(() => Object.freeze(Object.prototype));
   await page.addInitScript(
     ({ responses, storage }) => {
       window.__scenario = { responses };
@@ -156,6 +158,33 @@ export async function scanWithGun(page, payload) {
   await page.keyboard.press('Enter');
 }
 
+/** A scanner's burst into whatever has the focus: trusted key events (real text input) stamped 4 ms apart, as a
+ *  scanner sends them (or a test driver's key actions: a '\t' in `text` is the Tab key). page.keyboard.type waits a round trip per key, and on a loaded 2-core machine spaces keys
+ *  as slowly as a person types; the window reads a key's time from its timestamp, which these carry. */
+export async function gunBurst(page, text, { enter = true, gapMs = 4 } = {}) {
+  const cdp = await page.context().newCDPSession(page);
+  let at = Date.now() / 1000;
+  const stamp = () => (at += gapMs / 1000);
+  const sends = [];
+  for (const ch of text) {
+    if (ch === '\t') {
+      // Tab moves the focus, as WebDriver's key actions do between fields.
+      const tab = { key: 'Tab', code: 'Tab', windowsVirtualKeyCode: 9 };
+      sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'rawKeyDown', ...tab, timestamp: stamp() }));
+      sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', ...tab, timestamp: at }));
+      continue;
+    }
+    sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: ch, text: ch, unmodifiedText: ch, timestamp: stamp() }));
+    sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: ch, timestamp: at }));
+  }
+  if (enter) {
+    sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13, text: '\r', timestamp: stamp() }));
+    sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13, timestamp: at }));
+  }
+  await Promise.all(sends);
+  await cdp.detach();
+}
+
 /** Key events as a scanner produces them behind an IME in full-width mode: keydowns whose key is the full-width character
  *  (page.keyboard.type would insert such characters as text, without any key event). */
 export async function typeKeyEvents(page, text) {
@@ -195,8 +224,41 @@ export function counterInfo(over = {}) {
     version: '0.1.0',
     printing: printingInfo(),
     outbox: { waiting: 0, refused: 0, current: null },
+    // A counter without accounts: no sign-in screen (the tests of the counter itself start there).
+    signIn: { required: false, user: null, sandboxAccounts: [] },
+    about: aboutInfo(),
     ...over,
   };
+}
+
+export const KEY_FINGERPRINT = '3f2a9c1b7d40e85a6b2c0f19d3e7a8b45c6d1e2f3a4b5c6d7e8f9a0b1c2d3e4f';
+
+export function aboutInfo(over = {}) {
+  return {
+    version: '0.1.0',
+    keyFingerprint: KEY_FINGERPRINT,
+    dataDir: '/home/guitai/.local/share/yueshang-counter',
+    configPath: null,
+    ...over,
+  };
+}
+
+export const CLERK = { account: 'wangxm', name: '王小明', role: 'clerk' };
+export const SUPERVISOR = { account: 'lizh', name: '李志华', role: 'supervisor' };
+
+export const SANDBOX_ACCOUNTS = [
+  { account: 'clerk01', name: '张晓燕', role: 'clerk', password: 'sandbox-clerk-01' },
+  { account: 'clerk02', name: '陈伟', role: 'clerk', password: 'sandbox-clerk-02' },
+  { account: 'duty01', name: '李志华', role: 'supervisor', password: 'sandbox-duty-01' },
+];
+
+/** A counter with accounts: `user` null shows the sign-in screen; a user starts signed in. */
+export function signedCounter(user = null, over = {}) {
+  return counterInfo({
+    operator: user ? { account: user.account, name: user.name } : { account: 'wangxm', name: '王小明' },
+    signIn: { required: true, user, sandboxAccounts: [] },
+    ...over,
+  });
 }
 
 export function printingInfo(over = {}) {

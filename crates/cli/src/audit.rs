@@ -1,19 +1,20 @@
 //! `yueshang audit export` and `yueshang audit verify`: the daily audit export and its offline check.
 
 use crate::output::{self, EXIT_FAILED, say};
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use yueshang_core::Error;
 use yueshang_core::audit::AuditContext;
-use yueshang_core::audit::export::{ExportReport, ExportRequest, Formats, export};
+use yueshang_core::audit::day::{DaysExport, days_bounds, export_days};
+use yueshang_core::audit::export::{ExportReport, Formats};
 use yueshang_core::audit::key::{CounterKey, key_path};
 use yueshang_core::audit::verify::{VerifyReport, problem_row, verify_export};
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::china_tz;
 use yueshang_core::config::{self, Config};
-use yueshang_core::{Error, ErrorCode};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
@@ -119,20 +120,6 @@ pub(crate) fn verify_command(args: VerifyArgs) -> ExitCode {
     }
 }
 
-/// China days `[from, to]` as instants `[start, end)`.
-fn day_bounds(from: NaiveDate, to: NaiveDate) -> Result<(DateTime<FixedOffset>, DateTime<FixedOffset>), Error> {
-    let start_of = |day: NaiveDate| {
-        day.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(china_tz()).single())
-            .ok_or_else(|| Error::with_fact(ErrorCode::ConfigInvalid, format!("日期 {day} 无效。")))
-    };
-    let after = to.checked_add_days(Days::new(1)).unwrap_or(to);
-    if from > to {
-        return Err(Error::with_fact(ErrorCode::ConfigInvalid, "--from 不能晚于 --to。"));
-    }
-    Ok((start_of(from)?, start_of(after)?))
-}
-
 fn chosen_days(args: &ExportArgs) -> (NaiveDate, NaiveDate) {
     if let (Some(from), Some(to)) = (args.from, args.to) {
         return (from, to);
@@ -166,34 +153,22 @@ fn exporter(config: Option<PathBuf>, cache: &Cache, first_seq: i64) -> Result<Au
 
 fn run_export(args: ExportArgs) -> Result<Option<ExportReport>, Error> {
     let (from, to) = chosen_days(&args);
-    let (start, end) = day_bounds(from, to)?;
+    let (start, end) = days_bounds(from, to)?;
     let data_dir = config::data_dir(args.data_dir.clone())?;
     let cache = Cache::open(&data_dir.join("cache.sqlite3"))?;
-    let Some(range) = cache.seq_range_between(start, end)? else {
+    let Some((first_seq, _)) = cache.seq_range_between(start, end)? else {
         return Ok(None);
     };
-    let by = exporter(args.config.clone(), &cache, range.0)?;
+    let by = exporter(args.config.clone(), &cache, first_seq)?;
     let key = CounterKey::load_or_create(&key_path(&data_dir))?;
-    let stem = export_stem(&by, from, to);
     let formats = match args.format {
         Format::Csv => Formats { csv: true, xlsx: false },
         Format::Xlsx => Formats { csv: false, xlsx: true },
         Format::Both => Formats { csv: true, xlsx: true },
     };
     let now = Utc::now().with_timezone(&china_tz());
-    let request = ExportRequest { by: &by, range, formats, out_dir: &args.out_dir, stem: &stem, now };
-    export(&cache, &key, &request).map(Some)
-}
-
-/// `audit-<hall>-<counter>-<YYYYMMDD>[-<YYYYMMDD>]`, safe as a file name on every PC.
-fn export_stem(by: &AuditContext, from: NaiveDate, to: NaiveDate) -> String {
-    let days = if from == to {
-        from.format("%Y%m%d").to_string()
-    } else {
-        format!("{}-{}", from.format("%Y%m%d"), to.format("%Y%m%d"))
-    };
-    let safe = |s: &str| s.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect::<String>();
-    format!("audit-{}-{}-{days}", safe(&by.hall_code), safe(&by.counter))
+    let days = DaysExport { by: &by, from, to, formats, out_dir: &args.out_dir, now };
+    export_days(&cache, &key, &days, &mut |_, _| {})
 }
 
 fn print_export(report: &Option<ExportReport>, json: bool) {

@@ -1,5 +1,6 @@
 //! The `yueshang` command: thin wiring from arguments to the core and the sandbox gateway.
 
+mod accounts;
 mod audit;
 mod audit_db;
 mod copy;
@@ -35,6 +36,8 @@ enum Command {
     Submit(record::SubmitArgs),
     /// List the handling records waiting to be sent (and send them now with --send).
     Outbox(record::OutboxArgs),
+    /// The counter's accounts (sign-in and roles): add, list, disable, enable, passwd.
+    Accounts(accounts::AccountsArgs),
 }
 
 /// Where the cache lives: `--data-dir`, else `YUESHANG_DATA_DIR`, else the platform's data folder.
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
             Command::Audit(args) => copy::audit(args),
             Command::Submit(args) => record::submit(args).await,
             Command::Outbox(args) => record::outbox(args).await,
+            Command::Accounts(args) => accounts::run(args),
         }
     })
 }

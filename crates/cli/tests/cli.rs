@@ -448,3 +448,73 @@ fn verify_db_reports_an_intact_chain_and_names_the_first_tampered_event() {
     assert_eq!(tampered["error"]["seq"], 2, "{tampered}");
     assert!(tampered["error"]["message"].as_str().unwrap().contains("第 2 条"), "{tampered}");
 }
+
+/// `yueshang accounts …` on `data_dir`, with `stdin` as the password line; exit code, stdout, stderr.
+fn accounts(data_dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    // No request is made: the sandbox address only names the counter's settings.
+    let mut child = Command::new(BIN)
+        .arg("accounts")
+        .args(args)
+        .args(["--sim", "http://127.0.0.1:9/", "--data-dir", data_dir.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run yueshang accounts");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn it_manages_accounts_without_a_password_ever_on_the_command_line_or_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, out, _) = accounts(d, &["list"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("本机还没有账号"), "{out}");
+
+    let add = ["add", "clerk07", "--name", "黄丽", "--role", "clerk", "--password-stdin"];
+    let (code, out, err) = accounts(d, &add, "counter-pass-7\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "已添加账号 clerk07（黄丽，窗口人员）。");
+    let (code, _, err) = accounts(d, &add, "counter-pass-7\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("[ACCOUNT_EXISTS]"), "{err}");
+    let (code, _, err) = accounts(d, &["add", "x9", "--name", "某", "--role", "clerk", "--password-stdin"], "short\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("密码至少 8 位"), "{err}");
+    let (code, _, err) = accounts(d, &["add", "x9", "--name", "某", "--role", "boss", "--password-stdin"], "");
+    assert_eq!(code, 2, "clap refuses an unknown role: {err}");
+    assert!(err.contains("clerk（窗口人员）或 supervisor（值班长）"), "{err}");
+    let chief = ["add", "chief07", "--name", "周建国", "--role", "supervisor", "--password-stdin"];
+    assert_eq!(accounts(d, &chief, "chief-pass-77\n").0, 0);
+
+    let (code, out, _) = accounts(d, &["disable", "clerk07"], "");
+    assert_eq!((code, out.trim()), (0, "已停用账号 clerk07。"));
+    let (code, out, _) = accounts(d, &["passwd", "clerk07", "--password-stdin"], "another-pass-7\n");
+    assert_eq!(code, 0);
+    assert!(out.contains("已为账号 clerk07 设置新密码"), "{out}");
+    let (code, _, err) = accounts(d, &["passwd", "nobody", "--password-stdin"], "another-pass-7\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("[ACCOUNT_NOT_FOUND]"), "{err}");
+
+    let (code, out, _) = accounts(d, &["list", "--json"], "");
+    assert_eq!(code, 0);
+    let list: Value = serde_json::from_str(&out).unwrap();
+    let rows: Vec<(&str, &str, bool)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["account"].as_str().unwrap(), a["role"].as_str().unwrap(), a["disabled"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(rows, [("chief07", "supervisor", false), ("clerk07", "clerk", true)]);
+    assert!(!out.contains("argon2") && !out.contains("pass"), "{out}");
+
+    // The changes are in the audit trail, which still verifies.
+    let (code, json) = run_json(&["audit", "verify-db", "--data-dir", d.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["count"], 4, "two adds, a disable and a password reset: {json}");
+}

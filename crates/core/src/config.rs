@@ -134,6 +134,28 @@ impl Default for PrintingSettings {
     }
 }
 
+/// The fewest days audit events are kept: China's Cybersecurity Law (art. 21) wants network logs
+/// kept for no less than six months.
+pub const MIN_AUDIT_RETENTION_DAYS: u32 = 180;
+
+/// `[audit]`: how long the audit trail keeps its events, and where the window exports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// Events whose China date is more than this many days before today may be removed, once a
+    /// signed checkpoint anchors what remains. Never below [`MIN_AUDIT_RETENTION_DAYS`]: the
+    /// configuration can only lengthen it.
+    pub retention_days: u32,
+    /// The folder the supervisor view exports into (e.g. the hall's share); `None`: the
+    /// supervisor picks one.
+    pub export_dir: Option<PathBuf>,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings { retention_days: MIN_AUDIT_RETENTION_DAYS, export_dir: None }
+    }
+}
+
 /// Everything the flow needs, complete and checked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -144,6 +166,7 @@ pub struct Settings {
     pub contract: Contract,
     pub tuning: Tuning,
     pub printing: PrintingSettings,
+    pub audit: AuditSettings,
 }
 
 impl Settings {
@@ -171,6 +194,7 @@ pub struct Config {
     pub contract: Contract,
     pub tuning: Tuning,
     pub printing: PrintingSettings,
+    pub audit: AuditSettings,
 }
 
 impl Config {
@@ -206,6 +230,7 @@ impl Config {
                     contract: self.contract,
                     tuning: self.tuning,
                     printing: self.printing,
+                    audit: self.audit,
                 });
             }
             (Mode::Gateway, None, _) => return Err(Error::config("gateway", "缺失")),
@@ -220,6 +245,7 @@ impl Config {
             contract: self.contract,
             tuning: self.tuning,
             printing: self.printing,
+            audit: self.audit,
         })
     }
 }
@@ -239,6 +265,8 @@ struct RawConfig {
     tuning: RawTuning,
     #[serde(default)]
     printing: RawPrinting,
+    #[serde(default)]
+    audit: RawAudit,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,6 +329,13 @@ struct RawPrinting {
     save_dir: Option<PathBuf>,
     font: Option<PathBuf>,
     cups_server: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    retention_days: Option<u32>,
+    export_dir: Option<PathBuf>,
 }
 
 /// Where a counter's files live, the same for the app and the CLI on every PC.
@@ -408,6 +443,7 @@ impl RawConfig {
             contract: self.contract,
             tuning: self.tuning.check()?,
             printing: self.printing.check()?,
+            audit: self.audit.check()?,
         })
     }
 }
@@ -529,6 +565,25 @@ impl RawPrinting {
     }
 }
 
+impl RawAudit {
+    fn check(self) -> Result<AuditSettings> {
+        let mut a = AuditSettings::default();
+        if let Some(days) = self.retention_days {
+            if days < MIN_AUDIT_RETENTION_DAYS {
+                return Err(Error::config(
+                    "audit.retention_days",
+                    format!(
+                        "不能少于 {MIN_AUDIT_RETENTION_DAYS} 天（《网络安全法》第二十一条要求网络日志留存不少于六个月），请改为 {MIN_AUDIT_RETENTION_DAYS} 或更大的天数"
+                    ),
+                ));
+            }
+            a.retention_days = days;
+        }
+        a.export_dir = self.export_dir.filter(|d| !d.as_os_str().is_empty());
+        Ok(a)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -616,6 +671,22 @@ name = "食品经营许可（新办）"
         check_err(&format!("{GATEWAY_CONFIG}\nsurprise = 1\n"), "surprise");
         check_err("mode = \"gateway\"\n", "gateway");
         check_err("this is not toml", "格式有误");
+    }
+
+    #[test]
+    fn audit_retention_can_only_be_lengthened() {
+        let settings = Config::parse(GATEWAY_CONFIG).unwrap().into_settings(None).unwrap();
+        assert_eq!(settings.audit.retention_days, 180);
+        let longer = Config::parse(&format!("{GATEWAY_CONFIG}\n[audit]\nretention_days = 365\n")).unwrap();
+        assert_eq!(longer.into_settings(None).unwrap().audit.retention_days, 365);
+        assert_eq!(Config::parse("[audit]\nretention_days = 180\n").unwrap().audit.retention_days, 180);
+        for days in [0, 90, 179] {
+            let err = Config::parse(&format!("[audit]\nretention_days = {days}\n")).unwrap_err();
+            assert_eq!(err.code, ErrorCode::ConfigInvalid);
+            assert!(err.message.contains("audit.retention_days") && err.message.contains("180"), "{}", err.message);
+        }
+        check_err(&format!("{GATEWAY_CONFIG}\n[audit]\nretention_days = -1\n"), "格式有误");
+        check_err(&format!("{GATEWAY_CONFIG}\n[audit]\nkeep = 1\n"), "keep");
     }
 
     #[test]

@@ -149,7 +149,7 @@ impl Copies {
             item_name: source.item_name.clone(),
             hall_name: settings.counter.hall_name.clone(),
             counter: settings.counter.counter.clone(),
-            clerk_name: settings.operator.name.clone(),
+            clerk_name: self.station.operator().name,
             biz_num: biz_num.to_owned(),
             made_at: self.station.clock().now_china(),
             serial: serial.clone(),
@@ -496,7 +496,7 @@ impl Copies {
         source_bytes: &[u8],
         made_at: DateTime<FixedOffset>,
     ) -> Result<()> {
-        let operator = &self.station.settings().operator;
+        let operator = &self.station.operator();
         let (source_sha256, source_sm3) = (sha256_hex(source_bytes), sm3_hex(source_bytes));
         let mut detail = serde_json::json!({
             "serial": copy.serial,

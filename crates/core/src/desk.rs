@@ -1,6 +1,7 @@
 //! The counter desk: the customer being served (handling number, enterprise, authorization), one
 //! scan at a time, and the move to the next customer that forgets the previous one.
 
+use crate::accounts::{Accounts, SignedIn};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::copies::{Copies, StampedCopy};
 use crate::domain::BizNum;
@@ -23,6 +24,7 @@ pub type SharedObserver = Arc<dyn Fn(ScanEvent) + Send + Sync>;
 /// be shown, retried or opened afterwards.
 pub struct Desk {
     station: Arc<Station>,
+    accounts: Accounts,
     copies: Arc<Copies>,
     outbox: Arc<Outbox>,
     state: Arc<Mutex<DeskState>>,
@@ -53,7 +55,8 @@ impl Desk {
         let biz_num = station.next_biz_num()?;
         let state = DeskState { biz_num, customer: None, scan: None, generation: 0, copies: HashMap::new() };
         let copies = Arc::new(Copies::new(station.clone()));
-        Ok(Desk { station, copies, outbox, state: Arc::new(Mutex::new(state)) })
+        let accounts = Accounts::new(station.clone());
+        Ok(Desk { station, accounts, copies, outbox, state: Arc::new(Mutex::new(state)) })
     }
 
     pub fn station(&self) -> &Station {
@@ -62,6 +65,29 @@ impl Desk {
 
     pub fn copies(&self) -> &Copies {
         &self.copies
+    }
+
+    /// The counter's accounts and who is signed in.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// Starts a shift. A customer left on the desk by the previous person (their shift ended
+    /// without 下一位) is closed first, so nobody sees another's customer.
+    pub fn sign_in(&self, account: &str, password: &str) -> Result<SignedIn> {
+        let person = self.accounts.sign_in(account, password)?;
+        if self.customer().is_some() {
+            self.next_customer()?;
+        }
+        Ok(person)
+    }
+
+    /// Ends the shift: the customer on the desk is closed first (the next person must not see
+    /// them), then the sign-out is recorded.
+    pub fn sign_out(&self) -> Result<BizNum> {
+        let next = self.next_customer()?;
+        self.accounts.sign_out()?;
+        Ok(next)
     }
 
     pub fn outbox(&self) -> &Arc<Outbox> {
@@ -83,6 +109,7 @@ impl Desk {
         item_code: Option<String>,
         observe: SharedObserver,
     ) -> Result<ScanOutcome> {
+        self.accounts.acting()?;
         let item = self.station.settings().service_item(item_code.as_deref())?.clone();
         let (generation, biz_num) = {
             let mut state = self.lock();
@@ -193,6 +220,7 @@ impl Desk {
     }
 
     fn copies_of(&self, serials: &[String]) -> Result<Vec<Arc<StampedCopy>>> {
+        self.accounts.acting()?;
         serials.iter().map(|s| self.copy(s)).collect()
     }
 
@@ -255,7 +283,10 @@ impl Desk {
         })
     }
 
+    /// The customer on the desk, for someone allowed to act for them (signed in, account still
+    /// enabled).
     fn require_customer(&self) -> Result<Arc<Customer>> {
+        self.accounts.acting()?;
         self.customer().ok_or_else(|| Error::new(ErrorCode::NoCustomer))
     }
 

@@ -73,10 +73,26 @@ pub enum ErrorCode {
     AuditTampered,
     /// A file given to `audit verify` is not an audit export, or is cut short.
     ExportUnreadable,
+    /// The account or the password is wrong (never said which).
+    SignInFailed,
+    /// Five wrong passwords in a row: the account is locked for five minutes.
+    AccountLocked,
+    /// The account exists but was disabled by a supervisor.
+    AccountDisabled,
+    /// Nobody is signed in, or the signed-in account was disabled or removed meanwhile.
+    SignInRequired,
+    /// The signed-in account's role may not do this.
+    NotPermitted,
+    /// An account with this name exists already.
+    AccountExists,
+    /// No account with this name on this counter.
+    AccountNotFound,
+    /// The account name, the person's name or the new password does not meet the rules.
+    AccountInvalid,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 39] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::CodeInvalid,
         ErrorCode::CodeUnknown,
         ErrorCode::CodeExpired,
@@ -116,6 +132,14 @@ impl ErrorCode {
         ErrorCode::BizNumUnknown,
         ErrorCode::AuditTampered,
         ErrorCode::ExportUnreadable,
+        ErrorCode::SignInFailed,
+        ErrorCode::AccountLocked,
+        ErrorCode::AccountDisabled,
+        ErrorCode::SignInRequired,
+        ErrorCode::NotPermitted,
+        ErrorCode::AccountExists,
+        ErrorCode::AccountNotFound,
+        ErrorCode::AccountInvalid,
     ];
 
     /// The stable code string; never change one once released (UI and audit logs rely on it).
@@ -160,6 +184,14 @@ impl ErrorCode {
             ErrorCode::BizNumUnknown => "BIZ_NUM_UNKNOWN",
             ErrorCode::AuditTampered => "AUDIT_TAMPERED",
             ErrorCode::ExportUnreadable => "EXPORT_UNREADABLE",
+            ErrorCode::SignInFailed => "SIGN_IN_FAILED",
+            ErrorCode::AccountLocked => "ACCOUNT_LOCKED",
+            ErrorCode::AccountDisabled => "ACCOUNT_DISABLED",
+            ErrorCode::SignInRequired => "SIGN_IN_REQUIRED",
+            ErrorCode::NotPermitted => "NOT_PERMITTED",
+            ErrorCode::AccountExists => "ACCOUNT_EXISTS",
+            ErrorCode::AccountNotFound => "ACCOUNT_NOT_FOUND",
+            ErrorCode::AccountInvalid => "ACCOUNT_INVALID",
         }
     }
 
@@ -223,6 +255,14 @@ impl ErrorCode {
             ErrorCode::ExportUnreadable => {
                 "这个文件不是完整的审计导出文件（或已被截断），无法校验。请使用导出时生成的 CSV 或 XLSX 原文件。"
             }
+            ErrorCode::SignInFailed => "账号或密码不对，请重新输入。忘记密码请找值班长重置。",
+            ErrorCode::AccountLocked => "连续 5 次密码错误，账号已锁定 5 分钟。到时自动解锁；着急可请值班长重置密码。",
+            ErrorCode::AccountDisabled => "该账号已停用，不能登录。如需恢复请找值班长。",
+            ErrorCode::SignInRequired => "请先登录（登录已失效，或账号在登录期间被停用）。",
+            ErrorCode::NotPermitted => "只有值班长可以进行这项操作。",
+            ErrorCode::AccountExists => "该账号已存在，请换一个账号名。",
+            ErrorCode::AccountNotFound => "本机没有这个账号，请核对账号名。",
+            ErrorCode::AccountInvalid => "账号信息不符合要求，请按提示修改后再提交。",
         }
     }
 

@@ -2,6 +2,7 @@
 //!
 //! Plain Rust with no UI: the CLI, the Tauri shell and the tests all call the same functions here.
 
+pub mod accounts;
 pub mod audit;
 pub mod cache;
 pub mod clock;
@@ -17,6 +18,7 @@ pub mod print;
 pub mod secret;
 pub mod signing;
 pub mod station;
+pub mod supervision;
 pub mod wire;
 
 pub use error::{Error, ErrorCode, Result};

@@ -254,8 +254,7 @@ impl Outbox {
             ));
         }
         let now = self.now();
-        let operator =
-            serde_json::to_string(&operator_ref(&self.station.settings().operator)).map_err(Error::storage)?;
+        let operator = serde_json::to_string(&operator_ref(&self.station.operator())).map_err(Error::storage)?;
         let ctx = self.station.audit_context();
         self.station.cache().transaction(|tx| {
             let handling = handling_of(tx, &draft.biz_num)?;

@@ -1,10 +1,12 @@
 //! The counter station: the scan flow (exchange → concurrent license fetches → cache → result),
 //! reported step by step as events, with every step in the audit trail.
 
+use crate::accounts::Shift;
 use crate::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
 use crate::cache::{Cache, CachedLicense, FileInfo, LicenseRecord, Source};
 use crate::clock::{Clock, NonceSource};
 use crate::config::Settings;
+use crate::domain::Operator;
 use crate::domain::{
     Authorization, AuthorizedLicense, BizNum, Enterprise, EnterpriseCode, FaceFields, License, LicenseStatus,
     LicenseSummary, ServiceItem,
@@ -91,6 +93,9 @@ pub struct Station {
     gateway: GatewayClient,
     cache: Arc<Cache>,
     clock: Arc<dyn Clock>,
+    nonces: Arc<dyn NonceSource>,
+    /// Who is signed in; the configuration's `[operator]` acts when nobody is.
+    shift: Shift,
 }
 
 impl std::fmt::Debug for Station {
@@ -135,8 +140,8 @@ impl Station {
         clock: Arc<dyn Clock>,
         nonces: Arc<dyn NonceSource>,
     ) -> Result<Self> {
-        let gateway = GatewayClient::new(&settings, clock.clone(), nonces)?;
-        Ok(Station { settings, gateway, cache, clock })
+        let gateway = GatewayClient::new(&settings, clock.clone(), nonces.clone())?;
+        Ok(Station { settings, gateway, cache, clock, nonces, shift: Shift::default() })
     }
 
     pub fn settings(&self) -> &Settings {
@@ -156,10 +161,39 @@ impl Station {
         &self.clock
     }
 
+    /// The station's randomness (salts, nonces), for the rooms of the core that act for it.
+    pub fn nonces(&self) -> &Arc<dyn NonceSource> {
+        &self.nonces
+    }
+
+    /// Who is signed in at this counter (see [`crate::accounts::Accounts`]).
+    pub fn shift(&self) -> &Shift {
+        &self.shift
+    }
+
+    /// The operator named in gateway calls, handling records and copies: the signed-in person
+    /// (their account, name and role) in the configuration's division and service org; the
+    /// configuration's `[operator]` when nobody is signed in.
+    pub fn operator(&self) -> Operator {
+        let configured = &self.settings.operator;
+        match self.shift.current() {
+            Some(person) => Operator {
+                account: person.account,
+                name: person.name,
+                role: person.role.gateway_role().to_owned(),
+                ..configured.clone()
+            },
+            None => configured.clone(),
+        }
+    }
+
     /// Who and where, for every audit event this counter writes.
     pub fn audit_context(&self) -> AuditContext {
         AuditContext {
-            operator_account: self.settings.operator.account.clone(),
+            operator_account: match self.shift.current() {
+                Some(person) => person.account,
+                None => self.settings.operator.account.clone(),
+            },
             hall_code: self.settings.counter.hall_code.clone(),
             counter: self.settings.counter.counter.clone(),
         }
@@ -228,9 +262,9 @@ impl Station {
         self.audit(&AuditEvent { detail: Some(code.hint()), ..base_event(AuditKind::Scan, Outcome::Info) })?;
 
         // The e-license login runs alongside the exchange so it is off the critical path.
-        let s = &self.settings;
+        let operator = self.operator();
         let (exchanged, login) = tokio::join!(
-            self.gateway.exchange_code(&code, item, biz_num, &s.operator, &s.counter),
+            self.gateway.exchange_code(&code, item, biz_num, &operator, &self.settings.counter),
             self.gateway.ensure_login()
         );
         let (enterprise, authorization) = match exchanged {

@@ -3,7 +3,8 @@
 use crate::route::LICENSE_SERVICE_PREFIX;
 use crate::samples;
 use url::Url;
-use yueshang_core::config::{Environment, GatewaySettings, PrintingSettings, Settings, Tuning};
+use yueshang_core::accounts::{NewAccount, Role};
+use yueshang_core::config::{AuditSettings, Environment, GatewaySettings, PrintingSettings, Settings, Tuning};
 use yueshang_core::contract::Contract;
 use yueshang_core::domain::{Counter, Operator, ServiceItem};
 use yueshang_core::secret::Secret;
@@ -21,6 +22,13 @@ pub const SANDBOX_ACCOUNT: &str = "sandbox_hall";
 pub const SANDBOX_PASSWORD: &str = "sandbox-password";
 pub const SANDBOX_APP_KEY: &str = "sandbox-app-key";
 pub const SANDBOX_APP_SECRET: &str = "sandbox-app-secret";
+
+/// The sandbox counter's sample accounts, whose passwords the sign-in screen shows ("沙箱账号"):
+/// the clerk is the sandbox's configured operator, and a supervisor to try the supervisor view.
+pub const SANDBOX_ACCOUNTS: [NewAccount<'static>; 2] = [
+    NewAccount { account: "chenxm", name: "陈晓敏", role: Role::Clerk, password: "sandbox-clerk" },
+    NewAccount { account: "liuzb", name: "刘志斌", role: Role::Supervisor, password: "sandbox-chief" },
+];
 
 /// Complete settings for a counter talking to the sandbox at `base_url` ("http://127.0.0.1:PORT/").
 pub fn sandbox_settings(base_url: &Url) -> Settings {
@@ -43,6 +51,7 @@ pub fn sandbox_settings(base_url: &Url) -> Settings {
         contract: Contract::default(),
         tuning: Tuning::default(),
         printing: PrintingSettings::default(),
+        audit: AuditSettings::default(),
     }
 }
 

@@ -34,37 +34,51 @@ pub fn canonical(fields: &[(&str, Option<&str>)]) -> Vec<u8> {
         fields.iter().filter_map(|&(name, value)| value.filter(|v| !v.is_empty()).map(|v| (name, v))).collect();
     // Byte order of UTF-8 is code point order; v1 names are ASCII, where it is also JCS's UTF-16 order.
     present.sort_by(|a, b| a.0.cmp(b.0));
-    let mut out = String::with_capacity(64 + present.iter().map(|(k, v)| k.len() + v.len() + 6).sum::<usize>());
-    out.push('{');
-    for (i, (name, value)) in present.iter().enumerate() {
+    let mut out = Vec::with_capacity(64 + present.iter().map(|(k, v)| k.len() + v.len() + 6).sum::<usize>());
+    write_object(&mut out, present.into_iter());
+    out
+}
+
+/// `{"name":"value",…}` of fields already in code point order of their names.
+fn write_object<'a>(out: &mut Vec<u8>, sorted: impl Iterator<Item = (&'a str, &'a str)>) {
+    out.push(b'{');
+    for (i, (name, value)) in sorted.enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        push_json_string(&mut out, name);
-        out.push(':');
-        push_json_string(&mut out, value);
+        push_json_string(out, name);
+        out.push(b':');
+        push_json_string(out, value);
     }
-    out.push('}');
-    out.into_bytes()
+    out.push(b'}');
 }
 
 /// A JSON string as JCS writes it: only `"`, `\` and control characters are escaped, the rest raw.
-fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
+/// Scanned as bytes and copied in runs (every chain hash and every export pays this per field):
+/// the bytes it escapes are ASCII, which never occur inside a multi-byte UTF-8 character.
+fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
+    out.push(b'"');
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => &[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        out.extend_from_slice(short);
+        run = i + 1;
     }
-    out.push('"');
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
 }
 
 /// lowercase hex SM3("YSAUDIT1" ‖ bytes_from_hex(prev_hash) ‖ canonical)
@@ -74,13 +88,22 @@ fn push_json_string(out: &mut String, text: &str) {
 pub fn link(prev_hash: &str, canonical: &[u8]) -> String {
     let mut sm3 = Sm3::new();
     sm3.update(LINK_TAG);
-    match hex::decode(prev_hash) {
-        Ok(bytes) => sm3.update(&bytes),
-        Err(_) => sm3.update(prev_hash.as_bytes()),
+    // An honest prev_hash is 32 bytes: decoded on the stack, no allocation per event.
+    let mut digest = [0u8; 32];
+    match hex::decode_to_slice(prev_hash, &mut digest) {
+        Ok(()) => sm3.update(digest),
+        Err(_) => match hex::decode(prev_hash) {
+            Ok(bytes) => sm3.update(&bytes),
+            Err(_) => sm3.update(prev_hash.as_bytes()),
+        },
     }
     sm3.update(canonical);
     hex::encode(sm3.finalize())
 }
+
+/// Indices into [`FIELDS`] in code point order of the names: the canonical form's key order,
+/// fixed once so that hashing an event needs no sort (a unit test keeps it in step with FIELDS).
+const SORTED_FIELDS: [usize; 14] = [1, 11, 9, 7, 13, 4, 6, 2, 12, 5, 3, 0, 8, 10];
 
 /// One event as chained: its 14 field values (in FIELDS order; None = absent) and its two hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,9 +127,19 @@ impl ChainedEvent {
 
     /// The canonical bytes of this event's recorded fields (§1).
     pub fn canonical(&self) -> Vec<u8> {
-        let fields: Vec<(&str, Option<&str>)> =
-            FIELDS.iter().zip(&self.values).map(|(name, value)| (*name, value.as_deref())).collect();
-        canonical(&fields)
+        if self.values.len() != FIELDS.len() {
+            // Not a v1 row (never written by the app): the general path pairs what there is.
+            let fields: Vec<(&str, Option<&str>)> =
+                FIELDS.iter().zip(&self.values).map(|(name, value)| (*name, value.as_deref())).collect();
+            return canonical(&fields);
+        }
+        let present = SORTED_FIELDS
+            .iter()
+            .filter_map(|&i| self.values[i].as_deref().filter(|v| !v.is_empty()).map(|v| (FIELDS[i], v)));
+        let size: usize = self.values.iter().flatten().map(|v| v.len() + 24).sum();
+        let mut out = Vec::with_capacity(size + 2);
+        write_object(&mut out, present);
+        out
     }
 
     /// recomputes the hash from values and prev_hash
@@ -207,6 +240,49 @@ mod tests {
             ],
             r#"{"at":"2026-11-29T10:02:03.417+08:00","counter":"B07","hall_code":"4401061","kind":"scan","operator_account":"clerk01","outcome":"ok","seq":"1"}"#,
         );
+    }
+
+    #[test]
+    fn the_sorted_field_order_is_the_code_point_order_of_the_names() {
+        let sorted: Vec<&str> = SORTED_FIELDS.iter().map(|&i| FIELDS[i]).collect();
+        let mut expected = FIELDS.to_vec();
+        expected.sort();
+        assert_eq!(sorted, expected);
+    }
+
+    #[test]
+    fn an_event_is_canonical_as_the_general_form_says_with_every_field_and_escape() {
+        let values: Vec<Option<String>> = FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| match i % 4 {
+                0 => None,
+                1 => Some(String::new()),
+                2 => Some(format!("{name} \"q\" \\ \u{1}\u{1f}\n\t粤 ✓")),
+                _ => Some(format!("{i}")),
+            })
+            .collect();
+        let event = ChainedEvent { values: values.clone(), prev_hash: GENESIS.to_owned(), hash: String::new() };
+        let fields: Vec<(&str, Option<&str>)> = FIELDS.iter().zip(&values).map(|(n, v)| (*n, v.as_deref())).collect();
+        assert_eq!(event.canonical(), canonical(&fields));
+        let all: Vec<Option<String>> = FIELDS.iter().map(|n| Some(format!("{n}\u{7f}"))).collect();
+        let fields: Vec<(&str, Option<&str>)> = FIELDS.iter().zip(&all).map(|(n, v)| (*n, v.as_deref())).collect();
+        assert_eq!(ChainedEvent { values: all.clone(), ..event }.canonical(), canonical(&fields));
+    }
+
+    #[test]
+    fn a_prev_hash_that_is_not_hex_is_hashed_as_its_text() {
+        let event = canonical(&[("seq", Some("1"))]);
+        let mut expected = Sm3::new();
+        expected.update(b"YSAUDIT1");
+        expected.update(b"not hex");
+        expected.update(&event);
+        assert_eq!(link("not hex", &event), hex::encode(expected.finalize()));
+        let mut short = Sm3::new();
+        short.update(b"YSAUDIT1");
+        short.update([0xab]);
+        short.update(&event);
+        assert_eq!(link("ab", &event), hex::encode(short.finalize()));
     }
 
     #[test]

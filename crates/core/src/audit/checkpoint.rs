@@ -97,7 +97,12 @@ pub struct SignedCheckpoint {
 /// The chain in the database verified whole: how many events, the last hash, the signed checkpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainStatus {
+    /// How many events the database holds (after retention removed the oldest, fewer than the
+    /// last `seq`).
     pub count: i64,
+    /// The `seq` of the first event held: 1, or after retention removed older events the one after
+    /// the signed checkpoint that anchors the rest. `None` when there is no event.
+    pub first_seq: Option<i64>,
     /// The hash of the last event (GENESIS when there is none).
     pub head: String,
     /// How many stored checkpoints were verified.
@@ -199,16 +204,38 @@ pub(crate) fn each_chained(
 
 /// Checks events `first_seq ..= last_seq` link up (no gap, each hash recomputed, each `prev_hash`
 /// the hash before it) and returns `(prev_hash of the first, hash of the last)`.
-fn verified_range(conn: &Connection, first_seq: i64, last_seq: i64) -> Result<(String, String)> {
-    let mut walk = ChainWalk::starting_at(first_seq, None);
-    let mut first_prev: Option<String> = None;
-    each_chained(conn, first_seq, last_seq, &mut |event| {
-        first_prev.get_or_insert_with(|| event.prev_hash.clone());
-        walk.step(&event)
-    })?;
-    match (first_prev, walk.expected_seq > last_seq) {
-        (Some(prev), true) => Ok((prev, walk.prev_hash.unwrap_or_default())),
-        _ => Err(tampered(walk.expected_seq, "记录缺失")),
+pub(crate) fn verified_range(conn: &Connection, first_seq: i64, last_seq: i64) -> Result<(String, String)> {
+    let mut check = RangeCheck::new(first_seq);
+    each_chained(conn, first_seq, last_seq, &mut |event| check.step(&event))?;
+    check.finish(last_seq)
+}
+
+/// The check of a range of events as they stream by, for whoever already walks them (the export
+/// writes each row as it is checked, then signs the range from what the walk computed, instead
+/// of reading and hashing the range twice).
+pub(crate) struct RangeCheck {
+    walk: ChainWalk,
+    first_prev: Option<String>,
+}
+
+impl RangeCheck {
+    pub(crate) fn new(first_seq: i64) -> Self {
+        RangeCheck { walk: ChainWalk::starting_at(first_seq, None), first_prev: None }
+    }
+
+    /// The next event: AuditTampered (naming its `seq`) when it does not follow the one before.
+    pub(crate) fn step(&mut self, event: &ChainedEvent) -> Result<()> {
+        self.first_prev.get_or_insert_with(|| event.prev_hash.clone());
+        self.walk.step(event)
+    }
+
+    /// `(prev_hash of the first, hash of the last)` once the walk reached `last_seq`; a range that
+    /// ended early is missing records.
+    pub(crate) fn finish(self, last_seq: i64) -> Result<(String, String)> {
+        match (self.first_prev, self.walk.expected_seq > last_seq) {
+            (Some(prev), true) => Ok((prev, self.walk.prev_hash.unwrap_or_default())),
+            _ => Err(tampered(self.walk.expected_seq, "记录缺失")),
+        }
     }
 }
 
@@ -253,10 +280,30 @@ pub(crate) fn sign(
     last_seq: i64,
     signed_at: DateTime<FixedOffset>,
 ) -> Result<SignedCheckpoint> {
+    check_range(first_seq, last_seq)?;
+    let (prev_hash, head) = verified_range(conn, first_seq, last_seq)?;
+    store(conn, key, scope, (first_seq, last_seq), (prev_hash, head), signed_at)
+}
+
+/// A checkpoint covers at least one event, numbered from 1.
+pub(crate) fn check_range(first_seq: i64, last_seq: i64) -> Result<()> {
     if first_seq < 1 || last_seq < first_seq {
         return Err(Error::with_fact(ErrorCode::RecordInvalid, format!("检查点范围 {first_seq}–{last_seq} 无效。")));
     }
-    let (prev_hash, head) = verified_range(conn, first_seq, last_seq)?;
+    Ok(())
+}
+
+/// Signs and keeps the checkpoint of a range the caller has just verified (with [`RangeCheck`] or
+/// [`verified_range`]), from the `(prev_hash, head)` that walk computed.
+pub(crate) fn store(
+    conn: &Connection,
+    key: &CounterKey,
+    scope: (&str, &str),
+    (first_seq, last_seq): (i64, i64),
+    (prev_hash, head): (String, String),
+    signed_at: DateTime<FixedOffset>,
+) -> Result<SignedCheckpoint> {
+    check_range(first_seq, last_seq)?;
     let checkpoint = Checkpoint {
         hall: scope.0.to_owned(),
         counter: scope.1.to_owned(),
@@ -282,11 +329,18 @@ pub(crate) fn sign(
 enum Expectation {
     PrevHash(String),
     Hash(String),
+    /// The first event held, when retention removed those before it: its `prev_hash` is the
+    /// `head` of a signed checkpoint ending just before it.
+    Anchor(String),
 }
 
 /// Verifies the whole chain and every stored checkpoint; `AuditTampered` names the lowest `seq`
 /// that does not verify (see [`tampered_seq`]).
 pub(crate) fn verify(conn: &Connection) -> Result<ChainStatus> {
+    // One read snapshot for every query below: a purge by another process (the app at start,
+    // beside the CLI) between reading the first `seq` and walking from it is not a missing event.
+    let snapshot = conn.unchecked_transaction()?;
+    let conn: &Connection = &snapshot;
     let mut first_problem: Option<Error> = None;
     let mut note = |err: Error| {
         if tampered_seq(&err) < first_problem.as_ref().and_then(tampered_seq).or(Some(i64::MAX)) {
@@ -296,14 +350,36 @@ pub(crate) fn verify(conn: &Connection) -> Result<ChainStatus> {
     if let Some(err) = unchained_row(conn)? {
         note(err);
     }
-    let (expectations, checkpoints, last_checkpoint_at) = stored_checkpoints(conn, &mut note)?;
-    let mut walk = ChainWalk::starting_at(1, Some(GENESIS.to_owned()));
-    let walked = each_chained(conn, 1, i64::MAX, &mut |event| {
+    let Stored { mut expectations, heads, count: checkpoints, newest: last_checkpoint_at } =
+        stored_checkpoints(conn, &mut note)?;
+    let first_seq: Option<i64> = conn.query_row("SELECT MIN(seq) FROM audit_events", [], |r| r.get(0))?;
+    let start = first_seq.unwrap_or(1).max(1);
+    let mut walk = if start == 1 {
+        ChainWalk::starting_at(1, Some(GENESIS.to_owned()))
+    } else {
+        // Events before `start` were removed: only a verified checkpoint ending at `start - 1`
+        // vouches for what was there, and the first event held must link to its head.
+        match heads.get(&(start - 1)) {
+            Some(anchors) => {
+                expectations.entry(start).or_default().extend(anchors.iter().cloned().map(Expectation::Anchor))
+            }
+            None => {
+                // Nothing anchors the rest: the missing events start after the last verified
+                // checkpoint below them (1 when there is none).
+                let missing = heads.range(..start).next_back().map_or(1, |(last, _)| last + 1);
+                note(tampered(missing, "记录缺失，且没有已签名检查点覆盖被移除的记录"));
+            }
+        }
+        ChainWalk::starting_at(start, None)
+    };
+    // From the lowest row whatever it is numbered, so that one numbered below `start` is reported.
+    let walked = each_chained(conn, i64::MIN, i64::MAX, &mut |event| {
         walk.step(&event)?;
         for expectation in expectations.get(&(walk.expected_seq - 1)).into_iter().flatten() {
             let (stated, actual, what) = match expectation {
                 Expectation::PrevHash(h) => (h, &event.prev_hash, "与已签名检查点的起点不符"),
                 Expectation::Hash(h) => (h, &event.hash, "与已签名检查点的终点不符"),
+                Expectation::Anchor(h) => (h, &event.prev_hash, "与此前记录的已签名检查点不衔接"),
             };
             if stated != actual {
                 return Err(tampered(walk.expected_seq - 1, what));
@@ -323,7 +399,8 @@ pub(crate) fn verify(conn: &Connection) -> Result<ChainStatus> {
     match first_problem {
         Some(err) => Err(err),
         None => Ok(ChainStatus {
-            count: walk.expected_seq - 1,
+            count: walk.expected_seq - start,
+            first_seq: (walk.expected_seq > start).then_some(start),
             head: walk.prev_hash.unwrap_or_else(|| GENESIS.to_owned()),
             checkpoints,
             last_checkpoint_at,
@@ -347,13 +424,26 @@ fn unchained_row(conn: &Connection) -> Result<Option<Error>> {
 
 type Expectations = BTreeMap<i64, Vec<Expectation>>;
 
+/// The stored checkpoints as [`verify`] needs them.
+struct Stored {
+    /// What each verified checkpoint requires of the chain, by `seq`.
+    expectations: Expectations,
+    /// The `head` of every verified checkpoint, by its `last_seq`: what may anchor a chain whose
+    /// older events retention removed.
+    heads: BTreeMap<i64, Vec<String>>,
+    count: i64,
+    /// The newest `signed_at`.
+    newest: Option<String>,
+}
+
 /// Reads every stored checkpoint, checks its own text, key and signature (problems go to `note`),
 /// and returns what each requires of the chain, their number and the newest `signed_at`.
-fn stored_checkpoints(conn: &Connection, note: &mut dyn FnMut(Error)) -> Result<(Expectations, i64, Option<String>)> {
+fn stored_checkpoints(conn: &Connection, note: &mut dyn FnMut(Error)) -> Result<Stored> {
     let mut stmt =
         conn.prepare("SELECT first_seq, last_seq, text, signature, public_pem FROM audit_checkpoints ORDER BY id")?;
     let mut rows = stmt.query([])?;
     let mut expectations = Expectations::new();
+    let mut heads = BTreeMap::<i64, Vec<String>>::new();
     let (mut count, mut newest) = (0i64, None::<(DateTime<FixedOffset>, String)>);
     while let Some(row) = rows.next()? {
         count += 1;
@@ -377,10 +467,33 @@ fn stored_checkpoints(conn: &Connection, note: &mut dyn FnMut(Error)) -> Result<
         {
             newest = Some((at, checkpoint.signed_at.clone()));
         }
+        heads.entry(last_seq).or_default().push(checkpoint.head.clone());
         expectations.entry(first_seq).or_default().push(Expectation::PrevHash(checkpoint.prev_hash));
         expectations.entry(last_seq).or_default().push(Expectation::Hash(checkpoint.head));
     }
-    Ok((expectations, count, newest.map(|(_, text)| text)))
+    Ok(Stored { expectations, heads, count, newest: newest.map(|(_, text)| text) })
+}
+
+/// A stored checkpoint ending at `last_seq` whose text, key and signature verify: the anchor that
+/// lets retention remove the events up to it. `None` when there is none.
+pub(crate) fn verified_checkpoint_ending_at(conn: &Connection, last_seq: i64) -> Result<Option<Checkpoint>> {
+    let mut stmt = conn.prepare(
+        "SELECT first_seq, text, signature, public_pem FROM audit_checkpoints WHERE last_seq = ?1 ORDER BY id DESC",
+    )?;
+    let mut rows = stmt.query(params![last_seq])?;
+    while let Some(row) = rows.next()? {
+        let first_seq: i64 = row.get(0)?;
+        let (text, signature, public_pem): (String, Vec<u8>, String) = (row.get(1)?, row.get(2)?, row.get(3)?);
+        let Ok(checkpoint) = Checkpoint::parse(&text) else { continue };
+        if checkpoint.first_seq == first_seq
+            && checkpoint.last_seq == last_seq
+            && fingerprint_of_pem(&public_pem).as_deref() == Some(checkpoint.key.as_str())
+            && verify_signature(&public_pem, text.as_bytes(), &signature)
+        {
+            return Ok(Some(checkpoint));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

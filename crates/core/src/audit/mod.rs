@@ -2,12 +2,14 @@
 
 pub mod chain;
 pub mod checkpoint;
+pub mod day;
 pub mod key;
 
 use crate::error::ErrorCode;
 use chrono::{DateTime, FixedOffset};
 
 pub mod export;
+pub mod retention;
 pub mod verify;
 
 /// What happened. The strings are stable: supervisors' exports and filters rely on them.
@@ -41,6 +43,16 @@ pub enum AuditKind {
     CopySave,
     /// An export of the audit trail (CSV/XLSX); the detail names the range and the files.
     AuditExport,
+    /// A person signed in; the detail is their role.
+    SignIn,
+    /// A sign-in was refused (wrong password, unknown, disabled or locked account).
+    SignInFailed,
+    /// Five wrong passwords in a row locked the account; the detail says until when.
+    AccountLocked,
+    /// The shift ended; the detail says why (signed out, account disabled meanwhile, …).
+    SignOut,
+    /// An account was added, disabled, enabled or given a new password; the detail says which.
+    AccountChange,
 }
 
 impl AuditKind {
@@ -59,6 +71,11 @@ impl AuditKind {
             AuditKind::CopyPrint => "copy_print",
             AuditKind::CopySave => "copy_save",
             AuditKind::AuditExport => "audit_export",
+            AuditKind::SignIn => "sign_in",
+            AuditKind::SignInFailed => "sign_in_failed",
+            AuditKind::AccountLocked => "account_locked",
+            AuditKind::SignOut => "sign_out",
+            AuditKind::AccountChange => "account_change",
         }
     }
 }

@@ -22,6 +22,8 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("schema_2.sql")),
         M::up(include_str!("schema_3.sql")),
         M::up_with_hook(include_str!("schema_4.sql"), crate::audit::chain::chain_existing_events),
+        M::up(include_str!("schema_5.sql")),
+        M::up(include_str!("schema_6.sql")),
     ])
 }
 
@@ -377,28 +379,7 @@ impl Cache {
                     biz_num, uscc, auth_id, license_code, detail, seq
              FROM audit_events ORDER BY seq",
         )?;
-        let rows = stmt.query_map([], |r| {
-            let at: String = r.get(1)?;
-            Ok(AuditRecord {
-                id: r.get(0)?,
-                at: DateTime::parse_from_rfc3339(&at).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
-                })?,
-                kind: r.get(2)?,
-                outcome: r.get(3)?,
-                error_code: r.get(4)?,
-                operator_account: r.get(5)?,
-                hall_code: r.get(6)?,
-                counter: r.get(7)?,
-                service_item_code: r.get(8)?,
-                biz_num: r.get(9)?,
-                uscc: r.get(10)?,
-                auth_id: r.get(11)?,
-                license_code: r.get(12)?,
-                detail: r.get(13)?,
-                seq: r.get(14)?,
-            })
-        })?;
+        let rows = stmt.query_map([], audit_record)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -412,6 +393,30 @@ impl Cache {
             |r| r.get::<_, i64>(0),
         )? as u64)
     }
+}
+
+/// An audit row selected as `id, at, kind, outcome, error_code, operator_account, hall_code,
+/// counter, service_item_code, biz_num, uscc, auth_id, license_code, detail, seq`.
+pub(crate) fn audit_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    let at: String = r.get(1)?;
+    Ok(AuditRecord {
+        id: r.get(0)?,
+        at: DateTime::parse_from_rfc3339(&at)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?,
+        kind: r.get(2)?,
+        outcome: r.get(3)?,
+        error_code: r.get(4)?,
+        operator_account: r.get(5)?,
+        hall_code: r.get(6)?,
+        counter: r.get(7)?,
+        service_item_code: r.get(8)?,
+        biz_num: r.get(9)?,
+        uscc: r.get(10)?,
+        auth_id: r.get(11)?,
+        license_code: r.get(12)?,
+        detail: r.get(13)?,
+        seq: r.get(14)?,
+    })
 }
 
 /// Appends one event to the audit trail on this connection or transaction, so that a room of the
@@ -474,7 +479,7 @@ pub(crate) fn insert_audit(
 
 /// An event's `at` as the format fixes it: RFC 3339 in China time with milliseconds
 /// (`2026-11-29T10:02:03.417+08:00`), hashed as this very text.
-fn audit_time(at: DateTime<FixedOffset>) -> String {
+pub(crate) fn audit_time(at: DateTime<FixedOffset>) -> String {
     at.with_timezone(&crate::clock::china_tz()).to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 

@@ -1,0 +1,324 @@
+//! What the window receives about sign-in, the supervisor view and the About panel (ui/src/types.ts
+//! mirrors them): mappings of the core's accounts, day summary, event page, export and chain status.
+
+use crate::dto::AppError;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use yueshang_core::Error;
+use yueshang_core::accounts::{Account, NewAccount, Role, SignedIn};
+use yueshang_core::audit::AuditRecord;
+use yueshang_core::audit::checkpoint::{ChainStatus, tampered_seq};
+use yueshang_core::audit::day::{CountRow, DaySummary, EventFilter, EventPage, HourRow};
+use yueshang_core::audit::export::{ExportReport, kind_label, outcome_label, reason_label};
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SignedInDto {
+    account: String,
+    name: String,
+    role: &'static str,
+}
+
+impl From<&SignedIn> for SignedInDto {
+    fn from(p: &SignedIn) -> Self {
+        SignedInDto { account: p.account.clone(), name: p.name.clone(), role: p.role.as_str() }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SandboxAccountDto {
+    account: &'static str,
+    name: &'static str,
+    role: &'static str,
+    password: &'static str,
+}
+
+impl From<&NewAccount<'static>> for SandboxAccountDto {
+    fn from(a: &NewAccount<'static>) -> Self {
+        SandboxAccountDto { account: a.account, name: a.name, role: a.role.as_str(), password: a.password }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SignInInfo {
+    pub(crate) required: bool,
+    pub(crate) user: Option<SignedInDto>,
+    pub(crate) sandbox_accounts: Vec<SandboxAccountDto>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AboutInfo {
+    pub(crate) version: &'static str,
+    pub(crate) key_fingerprint: String,
+    pub(crate) data_dir: String,
+    pub(crate) config_path: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct CountRowDto {
+    key: String,
+    label: String,
+    count: u64,
+}
+
+fn rows(list: &[CountRow]) -> Vec<CountRowDto> {
+    list.iter().map(|r| CountRowDto { key: r.key.clone(), label: r.label.clone(), count: r.count }).collect()
+}
+
+#[derive(Debug, Serialize)]
+struct HourRowDto {
+    hour: u32,
+    events: u64,
+    scans: u64,
+    failures: u64,
+}
+
+impl From<&HourRow> for HourRowDto {
+    fn from(h: &HourRow) -> Self {
+        HourRowDto { hour: h.hour, events: h.events, scans: h.scans, failures: h.failures }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DaySummaryDto {
+    date: String,
+    events: u64,
+    customers: u64,
+    scans: u64,
+    scans_ok: u64,
+    success_rate: Option<f64>,
+    licenses_fetched: u64,
+    licenses_failed: u64,
+    copies_printed: u64,
+    records_submitted: u64,
+    median_scan_ms: Option<u64>,
+    slowest_scan_ms: Option<u64>,
+    slowest_biz_num: Option<String>,
+    failures_by_reason: Vec<CountRowDto>,
+    by_hour: Vec<HourRowDto>,
+    by_item: Vec<CountRowDto>,
+    by_clerk: Vec<CountRowDto>,
+    by_kind: Vec<CountRowDto>,
+}
+
+impl From<&DaySummary> for DaySummaryDto {
+    fn from(s: &DaySummary) -> Self {
+        DaySummaryDto {
+            date: s.date.to_string(),
+            events: s.events,
+            customers: s.customers,
+            scans: s.scans,
+            scans_ok: s.scans_ok,
+            success_rate: s.success_rate(),
+            licenses_fetched: s.licenses_fetched,
+            licenses_failed: s.licenses_failed,
+            copies_printed: s.copies_printed,
+            records_submitted: s.records_submitted,
+            median_scan_ms: s.median_scan_ms,
+            slowest_scan_ms: s.slowest_scan_ms,
+            slowest_biz_num: s.slowest_biz_num.clone(),
+            failures_by_reason: rows(&s.failures_by_reason),
+            by_hour: s.by_hour.iter().map(HourRowDto::from).collect(),
+            by_item: rows(&s.by_item),
+            by_clerk: rows(&s.by_clerk),
+            by_kind: rows(&s.by_kind),
+        }
+    }
+}
+
+/// The event list's filter as the window sends it; blank fields are open.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct AuditFilterDto {
+    clerk: Option<String>,
+    item: Option<String>,
+    outcome: Option<String>,
+    kind: Option<String>,
+    biz_num: Option<String>,
+    uscc: Option<String>,
+}
+
+impl From<AuditFilterDto> for EventFilter {
+    fn from(f: AuditFilterDto) -> Self {
+        let open = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        EventFilter {
+            clerk: open(f.clerk),
+            item: open(f.item),
+            outcome: open(f.outcome),
+            kind: open(f.kind),
+            biz_num: open(f.biz_num),
+            uscc: open(f.uscc).map(|u| u.to_uppercase()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuditRowDto {
+    seq: i64,
+    at: String,
+    kind: String,
+    kind_label: String,
+    outcome: String,
+    outcome_label: String,
+    error_code: Option<String>,
+    reason: Option<String>,
+    operator: String,
+    item_code: Option<String>,
+    biz_num: Option<String>,
+    uscc: Option<String>,
+    license_code: Option<String>,
+    detail: Option<String>,
+}
+
+impl From<&AuditRecord> for AuditRowDto {
+    fn from(r: &AuditRecord) -> Self {
+        AuditRowDto {
+            seq: r.seq,
+            at: r.at.to_rfc3339(),
+            kind_label: kind_label(&r.kind).to_owned(),
+            kind: r.kind.clone(),
+            outcome_label: outcome_label(&r.outcome).to_owned(),
+            outcome: r.outcome.clone(),
+            reason: r.error_code.as_deref().map(|c| reason_label(Some(c))),
+            error_code: r.error_code.clone(),
+            operator: r.operator_account.clone(),
+            item_code: r.service_item_code.clone(),
+            biz_num: r.biz_num.clone(),
+            uscc: r.uscc.clone(),
+            license_code: r.license_code.clone(),
+            detail: r.detail.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AuditPageDto {
+    total: u64,
+    offset: u64,
+    rows: Vec<AuditRowDto>,
+}
+
+impl From<&EventPage> for AuditPageDto {
+    fn from(p: &EventPage) -> Self {
+        AuditPageDto { total: p.total, offset: p.offset, rows: p.rows.iter().map(AuditRowDto::from).collect() }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ExportResultDto {
+    events: u64,
+    first_seq: Option<i64>,
+    last_seq: Option<i64>,
+    head: Option<String>,
+    files: Vec<String>,
+}
+
+impl From<Option<&ExportReport>> for ExportResultDto {
+    fn from(report: Option<&ExportReport>) -> Self {
+        match report {
+            Some(r) => ExportResultDto {
+                events: r.events,
+                first_seq: Some(r.first_seq),
+                last_seq: Some(r.last_seq),
+                head: Some(r.head.clone()),
+                files: r.files.iter().map(|f| f.display().to_string()).collect(),
+            },
+            None => ExportResultDto { events: 0, first_seq: None, last_seq: None, head: None, files: Vec::new() },
+        }
+    }
+}
+
+/// How far an export has got, for the progress bar.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ExportProgressDto {
+    pub(crate) done: u64,
+    pub(crate) total: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct ProblemDto {
+    seq: Option<i64>,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ChainStatusDto {
+    intact: bool,
+    events: i64,
+    head: Option<String>,
+    first_seq: Option<i64>,
+    last_signed_at: Option<String>,
+    checkpoints: i64,
+    problem: Option<ProblemDto>,
+}
+
+impl ChainStatusDto {
+    /// A chain that does not verify is an answer the supervisor must see, not a failed call; any
+    /// other failure (the database unreadable) stays an error.
+    pub(crate) fn of(result: Result<ChainStatus, Error>) -> Result<Self, AppError> {
+        match result {
+            Ok(s) => Ok(ChainStatusDto {
+                intact: true,
+                events: s.count,
+                head: Some(s.head),
+                first_seq: s.first_seq,
+                last_signed_at: s.last_checkpoint_at,
+                checkpoints: s.checkpoints,
+                problem: None,
+            }),
+            Err(err) if err.code == yueshang_core::ErrorCode::AuditTampered => Ok(ChainStatusDto {
+                intact: false,
+                events: 0,
+                head: None,
+                first_seq: None,
+                last_signed_at: None,
+                checkpoints: 0,
+                problem: Some(ProblemDto { seq: tampered_seq(&err), message: err.message }),
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccountDto {
+    account: String,
+    name: String,
+    role: &'static str,
+    disabled: bool,
+    locked_until: Option<String>,
+    last_sign_in_at: Option<String>,
+}
+
+impl AccountDto {
+    /// `now`: a lock that ran out is not shown.
+    pub(crate) fn new(a: &Account, now: chrono::DateTime<chrono::FixedOffset>) -> Self {
+        AccountDto {
+            account: a.account.clone(),
+            name: a.name.clone(),
+            role: a.role.as_str(),
+            disabled: a.disabled,
+            locked_until: a.locked_at(now).map(|t| t.to_rfc3339()),
+            last_sign_in_at: a.last_sign_in_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+pub(crate) fn parse_role(role: &str) -> Result<Role, Error> {
+    Role::parse(role).ok_or_else(|| {
+        Error::with_fact(
+            yueshang_core::ErrorCode::AccountInvalid,
+            format!("角色“{role}”无法识别（clerk 或 supervisor）。"),
+        )
+    })
+}
+
+pub(crate) fn path_text(path: &Path) -> String {
+    path.display().to_string()
+}

@@ -1,0 +1,364 @@
+// The supervisor view's state: the chosen day and its summary, the event list's filter and page, the export, the accounts and the audit chain; stale answers dropped.
+import { reactive } from 'vue';
+import * as api from './api';
+import { t } from './i18n';
+import { chinaToday, state } from './session';
+import { onShiftEnded } from './shift';
+import type {
+  Account, AppError, AuditFilter, AuditOutcome, AuditPage, ChainStatus, DaySummary, ExportFormat, ExportResult, Role,
+} from './types';
+
+export type SupervisorTab = 'summary' | 'events' | 'export' | 'accounts' | 'chain';
+export const SUPERVISOR_TABS: SupervisorTab[] = ['summary', 'events', 'export', 'accounts', 'chain'];
+
+export const PAGE_SIZE = 100;
+
+export interface EventFilterForm {
+  clerk: string;
+  item: string;
+  outcome: '' | AuditOutcome;
+  kind: string;
+  bizNum: string;
+  uscc: string;
+}
+
+export interface SupervisorState {
+  tab: SupervisorTab;
+  date: string;
+  summary: DaySummary | null;
+  summaryLoading: boolean;
+  summaryError: AppError | null;
+  filter: EventFilterForm;
+  page: AuditPage | null;
+  /** The offset asked for last (the page on screen may still be the previous one while it loads). */
+  offset: number;
+  eventsLoading: boolean;
+  eventsError: AppError | null;
+  exporting: boolean;
+  exportFormat: ExportFormat | null;
+  exportDir: string | null;
+  exportDone: number;
+  exportTotal: number;
+  exportResult: ExportResult | null;
+  exportError: AppError | null;
+  /** The folder picker was closed without a choice. */
+  exportNoFolder: boolean;
+  accounts: Account[] | null;
+  accountsLoading: boolean;
+  accountsError: AppError | null;
+  /** The account a 停用/启用 is under way for. */
+  accountBusy: string | null;
+  /** What was just done to an account, said under the list ("已停用 wangxm"). */
+  accountsNotice: string | null;
+  chain: ChainStatus | null;
+  chainLoading: boolean;
+  chainError: AppError | null;
+}
+
+function emptyFilter(): EventFilterForm {
+  return { clerk: '', item: '', outcome: '', kind: '', bizNum: '', uscc: '' };
+}
+
+function fresh(): SupervisorState {
+  return {
+    tab: 'summary', date: chinaToday(),
+    summary: null, summaryLoading: false, summaryError: null,
+    filter: emptyFilter(), page: null, offset: 0, eventsLoading: false, eventsError: null,
+    exporting: false, exportFormat: null, exportDir: null, exportDone: 0, exportTotal: 0, exportResult: null, exportError: null,
+    exportNoFolder: false,
+    accounts: null, accountsLoading: false, accountsError: null, accountBusy: null, accountsNotice: null,
+    chain: null, chainLoading: false, chainError: null,
+  };
+}
+
+export const sup = reactive<SupervisorState>(fresh());
+
+// Module-level, not reactive: the latest request of each kind; an older answer is dropped.
+let summarySeq = 0;
+let eventsSeq = 0;
+let chainSeq = 0;
+let accountsSeq = 0;
+let exportSeq = 0;
+
+// ---------- the day ----------
+
+/** 'YYYY-MM-DD' plus `n` days (calendar arithmetic in UTC, so no time zone or DST shifts it). */
+export function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+export function isToday(date: string): boolean {
+  return date >= chinaToday();
+}
+
+/** Opening the view: the day's summary (its clerks and items feed the event filters), fetched again each time. */
+export function enter(): void {
+  void ensureListening();
+  void loadSummary();
+  loadTab(sup.tab);
+}
+
+export function chooseTab(tab: SupervisorTab): void {
+  sup.tab = tab;
+  loadTab(tab);
+}
+
+function loadTab(tab: SupervisorTab): void {
+  if (tab === 'events') void loadEvents(0);
+  else if (tab === 'accounts') void loadAccounts();
+  else if (tab === 'chain' && !sup.chain) void loadChain();
+}
+
+export function setDate(date: string): void {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return;
+  // No day after today has anything to show.
+  const day = date > chinaToday() ? chinaToday() : date;
+  if (day === sup.date) return;
+  sup.date = day;
+  sup.summary = null;
+  sup.page = null;
+  // A result of another day's export is not this day's.
+  if (!sup.exporting) {
+    sup.exportResult = null;
+    sup.exportError = null;
+    sup.exportNoFolder = false;
+  }
+  void loadSummary();
+  if (sup.tab === 'events') void loadEvents(0);
+}
+
+export async function loadSummary(): Promise<void> {
+  const seq = ++summarySeq;
+  const date = sup.date;
+  sup.summaryLoading = true;
+  sup.summaryError = null;
+  try {
+    const s = await api.daySummary(date);
+    if (seq !== summarySeq) return;
+    sup.summary = s;
+  } catch (e) {
+    if (seq !== summarySeq) return;
+    sup.summary = null;
+    sup.summaryError = api.asAppError(e);
+  } finally {
+    if (seq === summarySeq) sup.summaryLoading = false;
+  }
+}
+
+// ---------- the event list ----------
+
+export function auditFilter(f: EventFilterForm = sup.filter): AuditFilter {
+  const text = (s: string) => s.trim() || null;
+  return {
+    clerk: f.clerk || null,
+    item: f.item || null,
+    outcome: f.outcome || null,
+    kind: f.kind || null,
+    bizNum: text(f.bizNum),
+    uscc: text(f.uscc)?.toUpperCase() ?? null,
+  };
+}
+
+/** One page from the shell, never the whole day; only the newest request's answer is shown. */
+export async function loadEvents(offset: number): Promise<void> {
+  const seq = ++eventsSeq;
+  sup.offset = Math.max(0, offset);
+  sup.eventsLoading = true;
+  sup.eventsError = null;
+  try {
+    const page = await api.auditEvents(sup.date, auditFilter(), sup.offset, PAGE_SIZE);
+    if (seq !== eventsSeq) return;
+    sup.page = page;
+  } catch (e) {
+    if (seq !== eventsSeq) return;
+    sup.eventsError = api.asAppError(e);
+  } finally {
+    if (seq === eventsSeq) sup.eventsLoading = false;
+  }
+}
+
+/** Any filter change starts again at the first page. */
+export function setFilters(patch: Partial<EventFilterForm>): void {
+  const changed = (Object.keys(patch) as (keyof EventFilterForm)[]).filter((k) => patch[k] !== undefined && patch[k] !== sup.filter[k]);
+  if (!changed.length) return;
+  sup.filter = { ...sup.filter, ...patch };
+  void loadEvents(0);
+}
+
+export function clearFilter(): void {
+  sup.filter = emptyFilter();
+  void loadEvents(0);
+}
+
+export function nextPage(): void {
+  const p = sup.page;
+  if (p && p.offset + PAGE_SIZE < p.total) void loadEvents(p.offset + PAGE_SIZE);
+}
+
+export function prevPage(): void {
+  const p = sup.page;
+  if (p && p.offset > 0) void loadEvents(p.offset - PAGE_SIZE);
+}
+
+// ---------- export ----------
+
+let listening: Promise<void> | null = null;
+
+/** "export-progress" is heard before the first export starts, once for the app's life. */
+function ensureListening(): Promise<void> {
+  listening ??= api
+    .onExportProgress((p) => {
+      if (!sup.exporting) return;
+      sup.exportDone = p.done;
+      sup.exportTotal = p.total;
+    })
+    .then(() => undefined, () => undefined);
+  return listening;
+}
+
+/** The folder IT configured for exports, if the shell says there is one. */
+export function configuredExportDir(): string | null {
+  return state.counter?.audit?.exportDir || null;
+}
+
+export async function runExport(format: ExportFormat): Promise<void> {
+  if (sup.exporting) return;
+  const seq = ++exportSeq;
+  const date = sup.date;
+  sup.exportError = null;
+  sup.exportNoFolder = false;
+  let dir: string | null = configuredExportDir();
+  try {
+    dir ??= await api.chooseFolder(t('export.chooseFolder'));
+  } catch (e) {
+    if (seq === exportSeq) sup.exportError = api.asAppError(e);
+    return;
+  }
+  if (seq !== exportSeq) return;
+  if (!dir) {
+    sup.exportNoFolder = true;
+    return;
+  }
+  await ensureListening();
+  Object.assign(sup, { exporting: true, exportFormat: format, exportDir: dir, exportDone: 0, exportTotal: 0, exportResult: null });
+  try {
+    const r = await api.exportAudit(date, format, dir);
+    if (seq !== exportSeq) return;
+    sup.exportResult = r;
+    sup.exportDone = sup.exportTotal = r.events;
+  } catch (e) {
+    if (seq !== exportSeq) return;
+    sup.exportError = api.asAppError(e);
+  } finally {
+    if (seq === exportSeq) sup.exporting = false;
+  }
+}
+
+// ---------- accounts ----------
+
+export async function loadAccounts(): Promise<void> {
+  const seq = ++accountsSeq;
+  sup.accountsLoading = true;
+  sup.accountsError = null;
+  try {
+    const list = await api.accountsList();
+    if (seq !== accountsSeq) return;
+    sup.accounts = list;
+  } catch (e) {
+    if (seq !== accountsSeq) return;
+    sup.accountsError = api.asAppError(e);
+  } finally {
+    if (seq === accountsSeq) sup.accountsLoading = false;
+  }
+}
+
+function putAccount(a: Account): void {
+  const list = sup.accounts ?? [];
+  const i = list.findIndex((x) => x.account === a.account);
+  sup.accounts = i < 0 ? [...list, a] : list.map((x, j) => (j === i ? a : x));
+}
+
+/** Adds an account; resolves to the error to show in the form, or null when it was added. */
+export async function addAccount(account: string, name: string, role: Role, password: string): Promise<AppError | null> {
+  try {
+    const a = await api.accountAdd(account, name, role, password);
+    putAccount(a);
+    sup.accountsNotice = t('accounts.added', { account: a.account });
+    return null;
+  } catch (e) {
+    return api.asAppError(e);
+  }
+}
+
+export async function setDisabled(account: string, disabled: boolean): Promise<void> {
+  if (sup.accountBusy) return;
+  sup.accountBusy = account;
+  sup.accountsError = null;
+  sup.accountsNotice = null;
+  try {
+    const a = await api.accountSetDisabled(account, disabled);
+    putAccount(a);
+    sup.accountsNotice = t(a.disabled ? 'accounts.disabledNotice' : 'accounts.enabledNotice', { account: a.account });
+  } catch (e) {
+    sup.accountsError = api.asAppError(e);
+  } finally {
+    sup.accountBusy = null;
+  }
+}
+
+/** Resolves to the error to show in the dialog, or null once the password was set (which also unlocks). */
+export async function resetPassword(account: string, password: string): Promise<AppError | null> {
+  try {
+    await api.accountResetPassword(account, password);
+    sup.accountsNotice = t('accounts.resetNotice', { account });
+    // The lock is gone with the new password: the list shows it.
+    void loadAccounts();
+    return null;
+  } catch (e) {
+    return api.asAppError(e);
+  }
+}
+
+export const MIN_PASSWORD = 8;
+
+/** What is wrong with a new password typed twice, checked before anything is sent (the shell checks again). */
+export function passwordProblem(password: string, again: string): 'accounts.pwShort' | 'accounts.pwMismatch' | null {
+  if ([...password].length < MIN_PASSWORD) return 'accounts.pwShort';
+  if (password !== again) return 'accounts.pwMismatch';
+  return null;
+}
+
+/** Locked now (a lock whose time has passed is no lock). */
+export function lockedNow(a: Account): boolean {
+  return !!a.lockedUntil && Date.parse(a.lockedUntil) > Date.now();
+}
+
+// ---------- the audit chain ----------
+
+export async function loadChain(): Promise<void> {
+  const seq = ++chainSeq;
+  sup.chainLoading = true;
+  sup.chainError = null;
+  try {
+    const c = await api.chainStatus();
+    if (seq !== chainSeq) return;
+    sup.chain = c;
+  } catch (e) {
+    if (seq !== chainSeq) return;
+    sup.chainError = api.asAppError(e);
+  } finally {
+    if (seq === chainSeq) sup.chainLoading = false;
+  }
+}
+
+// The next person to sign in starts from a clean view: nothing of the last one's look at the audit stays in memory.
+onShiftEnded(() => {
+  summarySeq++;
+  eventsSeq++;
+  chainSeq++;
+  accountsSeq++;
+  exportSeq++;
+  Object.assign(sup, fresh());
+});
