@@ -44,15 +44,6 @@ fn card(code: &str) -> String {
     format!(r#"[data-testid="license-card"][data-license-code="{code}"]"#)
 }
 
-async fn click(window: &Window<'_>, selector: &str) {
-    let clicked = window
-        .js(&format!(
-            r#"const e = document.querySelector('{selector}'); if (!e) return false; e.click(); return true;"#
-        ))
-        .await;
-    assert_eq!(clicked, true, "nothing to click at {selector}");
-}
-
 /// The serials the print notice names.
 async fn notice_serials(window: &Window<'_>) -> Vec<String> {
     window
@@ -70,8 +61,8 @@ async fn notice_serials(window: &Window<'_>) -> Vec<String> {
 async fn submit_record(window: &Window<'_>, status: &str) -> String {
     window.type_keys(&F9.to_string()).await;
     window.until("the 办结 panel", || async { window.text_of("record-panel").await }).await;
-    click(window, &format!(r#"[data-testid="record-status"][value="{status}"]"#)).await;
-    click(window, r#"[data-testid="record-submit"]"#).await;
+    window.click(&format!(r#"[data-testid="record-status"][value="{status}"]"#)).await;
+    window.click(r#"[data-testid="record-submit"]"#).await;
     window
         .until("the record's state", || async {
             let state = window
@@ -107,7 +98,7 @@ pub(crate) async fn finishing_a_case(app: &Path, display: &Display, home: &Path,
 
     // 打印 on a card: the dialog previews the stamped copy, not the original.
     let codes = serve(&window, sim, NORMAL).await;
-    click(&window, &format!(r#"{} [data-testid="card-print"]"#, card(&codes[0]))).await;
+    window.click(&format!(r#"{} [data-testid="card-print"]"#, card(&codes[0]))).await;
     window
         .until("the stamped preview drawn", || async {
             let drawn = window
@@ -135,7 +126,7 @@ pub(crate) async fn finishing_a_case(app: &Path, display: &Display, home: &Path,
         .js(r#"const s = document.querySelector('[data-testid="printer-select"]'); s.value = 'HallExact';
                s.dispatchEvent(new Event('change')); return true;"#)
         .await;
-    click(&window, r#"[data-testid="print-confirm"]"#).await;
+    window.click(r#"[data-testid="print-confirm"]"#).await;
     let printed = notice_serials(&window).await;
     assert!(printed.iter().any(|s| serial.contains(s.as_str())), "notice {printed:?} vs dialog {serial}");
     window.until_text("print-notice-printer", "HallExact").await;
@@ -151,8 +142,8 @@ pub(crate) async fn finishing_a_case(app: &Path, display: &Display, home: &Path,
     assert_eq!(origin.license_code, codes[0]);
 
     // 另存为 for a selected license: a file named for the case, in the configured folder.
-    click(&window, &format!(r#"{} [data-testid="card-select"]"#, card(&codes[1]))).await;
-    click(&window, r#"[data-testid="save-selected"]"#).await;
+    window.click(&format!(r#"{} [data-testid="card-select"]"#, card(&codes[1]))).await;
+    window.click(r#"[data-testid="save-selected"]"#).await;
     let path = window.until_text("print-notice-path", ".pdf").await;
     let path = Path::new(path.trim());
     assert!(path.starts_with(&saved), "{} is not in {}", path.display(), saved.display());
@@ -209,7 +200,7 @@ async fn direct_printing(app: &Path, display: &Display, home: &Path, sim: &Sandb
 
     let codes = serve(&window, sim, NORMAL).await;
     let before = lab.jobs("HallPDF").len();
-    click(&window, &format!(r#"{} [data-testid="card-print"]"#, card(&codes[0]))).await;
+    window.click(&format!(r#"{} [data-testid="card-print"]"#, card(&codes[0]))).await;
     let serials = notice_serials(&window).await;
     assert!(window.text_of("print-dialog").await.is_none(), "direct mode shows no picker");
     window.screenshot("01-direct-printed").await;
@@ -221,7 +212,7 @@ async fn direct_printing(app: &Path, display: &Display, home: &Path, sim: &Sandb
     assert_eq!(decoded, vec![serials[0].clone()], "the printed page's QR leads back to the copy");
 
     assert!(sim.control().revoke_license(&codes[1], "发证机关依法撤销"));
-    click(&window, &format!(r#"{} [data-testid="card-print"]"#, card(&codes[1]))).await;
+    window.click(&format!(r#"{} [data-testid="card-print"]"#, card(&codes[1]))).await;
     window
         .until("the card turned 已注销", || async {
             let status =

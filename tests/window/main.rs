@@ -345,6 +345,23 @@ fn expect_a_clean_log(data: &Path) {
     }
 }
 
+/// Opens the sandbox helper (F6), waits for its live QR code, takes a screenshot as `shot`, and
+/// feeds the code with the mouse: the enterprise card's text once it appears.
+pub(crate) async fn serve_from_the_sandbox_panel(window: &Window<'_>, shot: &str) -> String {
+    window.type_keys(&F6.to_string()).await;
+    window
+        .until("the sandbox panel's QR code", || async {
+            let loaded = window
+                .js(r#"const q = document.querySelector('[data-testid="sandbox-qr"]'); return !!q && q.naturalWidth > 0;"#)
+                .await;
+            (loaded == true).then_some(())
+        })
+        .await;
+    window.screenshot(shot).await;
+    window.click(r#"[data-testid="sandbox-feed"]"#).await;
+    window.until("an enterprise from the sandbox", || async { window.text_of("enterprise-card").await }).await
+}
+
 /// No configuration at all: the app runs its own sandbox, says so, starts at the sign-in screen
 /// with the sample accounts (one click and Enter), and its helper panel lets a person scan a
 /// sample enterprise's live code with the mouse.
@@ -366,18 +383,7 @@ async fn sandbox_mode_with_the_mouse(app: &Path, display: &Display, home: &Path)
     window.until_text("clerk-name", clerk.name).await;
     window.until_text("mode-badge", "沙箱模式").await;
 
-    window.type_keys(&F6.to_string()).await;
-    window
-        .until("the sandbox panel's QR code", || async {
-            let loaded = window
-            .js(r#"const q = document.querySelector('[data-testid="sandbox-qr"]'); return !!q && q.naturalWidth > 0;"#)
-            .await;
-            (loaded == true).then_some(())
-        })
-        .await;
-    window.screenshot("01-sandbox-panel").await;
-    window.js(r#"document.querySelector('[data-testid="sandbox-feed"]').click(); return true;"#).await;
-    window.until("an enterprise from the sandbox", || async { window.text_of("enterprise-card").await }).await;
+    let _enterprise = serve_from_the_sandbox_panel(&window, "01-sandbox-panel").await;
     window
         .until("settled cards", || async {
             let cards = cards(&window).await;

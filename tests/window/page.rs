@@ -72,6 +72,16 @@ impl<'d> Window<'d> {
         self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
+    /// Clicks the first element matching the CSS `selector`, as the mouse would; fails when there is none.
+    pub(crate) async fn click(&self, selector: &str) {
+        let clicked = self
+            .js(&format!(
+                r#"const e = document.querySelector('{selector}'); if (!e) return false; e.click(); return true;"#
+            ))
+            .await;
+        assert_eq!(clicked, true, "nothing to click at {selector}");
+    }
+
     /// The text of the first element with this `data-testid`, or `None` when there is none.
     pub(crate) async fn text_of(&self, testid: &str) -> Option<String> {
         let script =

@@ -4,7 +4,7 @@
 //! event list filtered, an export that verifies, the chain's status and the About panel's key.
 
 use crate::harness::{Display, Driver};
-use crate::page::{ENTER, F6, Window};
+use crate::page::{ENTER, Window};
 use std::path::Path;
 use yueshang_core::audit::key::{CounterKey, key_path};
 use yueshang_core::audit::verify::verify_export;
@@ -13,15 +13,6 @@ use yueshang_gateway_sim::SANDBOX_ACCOUNTS;
 const TAB: char = '\u{E004}';
 /// WebDriver's code for F10 (值班长视图).
 const F10: char = '\u{E03A}';
-
-async fn click(window: &Window<'_>, selector: &str) {
-    let clicked = window
-        .js(&format!(
-            r#"const e = document.querySelector('{selector}'); if (!e) return false; e.click(); return true;"#
-        ))
-        .await;
-    assert_eq!(clicked, true, "nothing to click at {selector}");
-}
 
 async fn exists(window: &Window<'_>, testid: &str) -> bool {
     window.js(&format!(r#"return !!document.querySelector('[data-testid="{testid}"]');"#)).await == true
@@ -63,19 +54,7 @@ pub(crate) async fn a_shift_with_sign_in(app: &Path, display: &Display, home: &P
     // A bad scan and a sample enterprise from the sandbox helper, with the mouse.
     window.scan("hello").await;
     window.until_text("error-banner", "粤商码").await;
-    window.type_keys(&F6.to_string()).await;
-    window
-        .until("the sandbox panel's QR code", || async {
-            let loaded = window
-                .js(r#"const q = document.querySelector('[data-testid="sandbox-qr"]'); return !!q && q.naturalWidth > 0;"#)
-                .await;
-            (loaded == true).then_some(())
-        })
-        .await;
-    window.screenshot("03-sandbox-panel").await;
-    click(&window, r#"[data-testid="sandbox-feed"]"#).await;
-    let name =
-        window.until("an enterprise from the sandbox", || async { window.text_of("enterprise-card").await }).await;
+    let name = crate::serve_from_the_sandbox_panel(&window, "03-sandbox-panel").await;
     window
         .until("settled cards", || async {
             let cards = crate::cards(&window).await;
@@ -86,9 +65,9 @@ pub(crate) async fn a_shift_with_sign_in(app: &Path, display: &Display, home: &P
     let first_line = name.lines().next().unwrap_or_default().to_owned();
 
     // 退出登录: back at the sign-in screen, and the enterprise is nowhere in the page.
-    click(&window, r#"[data-testid="sign-out"]"#).await;
+    window.click(r#"[data-testid="sign-out"]"#).await;
     if exists(&window, "sign-out-confirm").await {
-        click(&window, r#"[data-testid="sign-out-confirm"]"#).await;
+        window.click(r#"[data-testid="sign-out-confirm"]"#).await;
     }
     window.until("the sign-in screen again", || async { exists(&window, "sign-in-account").await.then_some(()) }).await;
     let page = window.js("return document.documentElement.outerHTML;").await;
@@ -113,7 +92,7 @@ pub(crate) async fn a_shift_with_sign_in(app: &Path, display: &Display, home: &P
     window.screenshot("05-day-at-a-glance").await;
 
     // The event list, filtered to failures: the bad scan, by the clerk.
-    click(&window, r#"[data-testid="sup-tab-events"]"#).await;
+    window.click(r#"[data-testid="sup-tab-events"]"#).await;
     window.until("event rows", || async { exists(&window, "event-row").await.then_some(()) }).await;
     window
         .js(r#"const s = document.querySelector('[data-testid="filter-outcome"]'); s.value = 'failed';
@@ -132,8 +111,8 @@ pub(crate) async fn a_shift_with_sign_in(app: &Path, display: &Display, home: &P
     window.screenshot("06-event-list").await;
 
     // The export into IT's folder: both files, signed, and they verify offline.
-    click(&window, r#"[data-testid="sup-tab-export"]"#).await;
-    click(&window, r#"[data-testid="export-both"]"#).await;
+    window.click(r#"[data-testid="sup-tab-export"]"#).await;
+    window.click(r#"[data-testid="export-both"]"#).await;
     window.until_text("export-result", "已签名校验").await;
     let files = window
         .js(r#"return [...document.querySelectorAll('[data-testid="export-file"]')].map(f => f.innerText.trim());"#)
@@ -148,10 +127,10 @@ pub(crate) async fn a_shift_with_sign_in(app: &Path, display: &Display, home: &P
     assert!(files.iter().any(|f| f.ends_with(".checkpoint.sig")), "{files:?}");
 
     // The chain: intact, with the count; the About panel shows the key the files were signed with.
-    click(&window, r#"[data-testid="sup-tab-chain"]"#).await;
+    window.click(r#"[data-testid="sup-tab-chain"]"#).await;
     window.until_text("chain-status", "审计链完整").await;
     window.screenshot("08-chain").await;
-    click(&window, r#"[data-testid="about-open"]"#).await;
+    window.click(r#"[data-testid="about-open"]"#).await;
     let shown = window.until_text("about-fingerprint", "").await;
     let key = CounterKey::load_or_create(&key_path(&data)).unwrap();
     assert_eq!(shown.split_whitespace().collect::<String>(), key.fingerprint());

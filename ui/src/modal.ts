@@ -1,4 +1,4 @@
-// The case's modal dialogs (print, status question, 办结): one open at a time, keys while open, focus kept inside and given back.
+// The modal dialogs (print, status question, 办结, sign-out, About, accounts): one open at a time, keys while open, focus kept inside and given back.
 import { nextTick, onBeforeUnmount, onMounted, ref, type Ref } from 'vue';
 
 const depth = ref(0);
@@ -11,7 +11,6 @@ export function modalOpen(): boolean {
 const FOCUSABLE =
   'button:not([disabled]), select:not([disabled]), input:not([disabled]), textarea:not([disabled]), [tabindex="0"]';
 
-/** Keep Tab inside the dialog. */
 /** Keeps Tab inside `root`, as the page behind a dialog is inert while it is open. */
 export function trapTab(root: HTMLElement, e: KeyboardEvent) {
   const items = [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null || el === document.activeElement);
@@ -67,4 +66,27 @@ export function useModal(root: Ref<HTMLElement | null>, onKey: (e: KeyboardEvent
       if (back instanceof HTMLElement && back.isConnected && back !== document.body && !modalOpen()) back.focus();
     });
   });
+}
+
+/** A dialog whose only key is Esc, which closes it (`close`); the rest is `useModal`'s. */
+export function useClosableModal(root: Ref<HTMLElement | null>, close: () => void, initialFocus?: () => HTMLElement | null) {
+  useModal(
+    root,
+    (e) => {
+      if (e.key !== 'Escape') return false;
+      close();
+      return true;
+    },
+    initialFocus,
+  );
+}
+
+/** A field's keydown that submits the form on Enter (not while an input method composes). */
+export function submitOnEnter(submit: () => unknown): (e: KeyboardEvent) => void {
+  return (e) => {
+    if (e.key === 'Enter' && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      void submit();
+    }
+  };
 }
