@@ -19,8 +19,10 @@ type Answer<T> = Result<T, AppError>;
 /// The event that carries an export's progress to the window.
 const EXPORT_PROGRESS: &str = "export-progress";
 
+/// Async, like the account commands below: Argon2 takes tens of milliseconds, which must not be
+/// spent on the window's thread.
 #[tauri::command]
-pub(crate) fn sign_in(state: State<'_, AppState>, account: String, password: String) -> Answer<SignedInDto> {
+pub(crate) async fn sign_in(state: State<'_, AppState>, account: String, password: String) -> Answer<SignedInDto> {
     let person = state.counter()?.desk.sign_in(&account, &password)?;
     Ok(SignedInDto::from(&person))
 }
@@ -111,7 +113,7 @@ pub(crate) fn accounts_list(state: State<'_, AppState>) -> Answer<Vec<AccountDto
 }
 
 #[tauri::command]
-pub(crate) fn account_add(
+pub(crate) async fn account_add(
     state: State<'_, AppState>,
     account: String,
     name: String,
@@ -132,6 +134,10 @@ pub(crate) fn account_set_disabled(state: State<'_, AppState>, account: String, 
 }
 
 #[tauri::command]
-pub(crate) fn account_reset_password(state: State<'_, AppState>, account: String, password: String) -> Answer<()> {
+pub(crate) async fn account_reset_password(
+    state: State<'_, AppState>,
+    account: String,
+    password: String,
+) -> Answer<()> {
     Ok(state.counter()?.supervision.reset_password(&account, &password)?)
 }

@@ -157,7 +157,7 @@ impl Accounts {
             return Err(locked(until));
         }
         if !password::matches(password, &row.password_hash) {
-            return self.wrong_password(&row, now);
+            return self.wrong_password(&row.account.account, now);
         }
         if row.account.disabled {
             self.audit_as(account, AuditEvent::failed(AuditKind::SignInFailed, ErrorCode::AccountDisabled))?;
@@ -182,33 +182,40 @@ impl Accounts {
         Ok(person)
     }
 
-    fn wrong_password(&self, row: &store::Row, now: DateTime<FixedOffset>) -> Result<SignedIn> {
-        // A lock that ran out starts the count again.
-        let before = if row.account.locked_until.is_some() { 0 } else { row.failed_attempts };
-        let failed = before + 1;
-        let account = row.account.account.as_str();
+    /// Counts a wrong password, locking the account at the fifth. The count is read again inside
+    /// the write transaction, so two PCs (or the app and the CLI) guessing at once cannot both
+    /// count the same try.
+    fn wrong_password(&self, account: &str, now: DateTime<FixedOffset>) -> Result<SignedIn> {
         let ctx = self.context_of(account);
-        if failed >= MAX_FAILED_ATTEMPTS {
-            let until = now + Duration::minutes(LOCK_MINUTES);
-            let event = AuditEvent {
-                detail: Some(format!("连续 {failed} 次密码错误，锁定至 {}", until.format("%H:%M:%S"))),
-                ..AuditEvent::failed(AuditKind::AccountLocked, ErrorCode::AccountLocked)
+        let locked_until = self.station.cache().transaction(|tx| {
+            let row = store::find(tx, account)?.ok_or_else(|| Error::new(ErrorCode::SignInFailed))?;
+            // A lock that ran out starts the count again.
+            let before = if row.account.locked_until.is_some() { 0 } else { row.failed_attempts };
+            let failed = before + 1;
+            let (event, stored, until) = if failed >= MAX_FAILED_ATTEMPTS {
+                let until = now + Duration::minutes(LOCK_MINUTES);
+                let event = AuditEvent {
+                    detail: Some(format!("连续 {failed} 次密码错误，锁定至 {}", until.format("%H:%M:%S"))),
+                    ..AuditEvent::failed(AuditKind::AccountLocked, ErrorCode::AccountLocked)
+                };
+                (event, 0, Some(until))
+            } else {
+                let event = AuditEvent {
+                    detail: Some(format!("第 {failed} 次密码错误")),
+                    ..AuditEvent::failed(AuditKind::SignInFailed, ErrorCode::SignInFailed)
+                };
+                (event, failed, None)
             };
-            self.station.cache().transaction(|tx| {
-                store::record_failure(tx, account, 0, Some(until))?;
-                insert_audit(tx, &ctx, &event, now)
-            })?;
-            return Err(locked(until));
-        }
-        let event = AuditEvent {
-            detail: Some(format!("第 {failed} 次密码错误")),
-            ..AuditEvent::failed(AuditKind::SignInFailed, ErrorCode::SignInFailed)
-        };
-        self.station.cache().transaction(|tx| {
-            store::record_failure(tx, account, failed, None)?;
-            insert_audit(tx, &ctx, &event, now)
+            store::record_failure(tx, account, stored, until)?;
+            insert_audit(tx, &ctx, &event, now)?;
+            Ok(until.ok_or(failed))
         })?;
-        Err(Error::with_fact(ErrorCode::SignInFailed, format!("还可再试 {} 次。", MAX_FAILED_ATTEMPTS - failed)))
+        Err(match locked_until {
+            Ok(until) => locked(until),
+            Err(failed) => {
+                Error::with_fact(ErrorCode::SignInFailed, format!("还可再试 {} 次。", MAX_FAILED_ATTEMPTS - failed))
+            }
+        })
     }
 
     /// Ends the shift (audited); nothing happens when nobody is signed in.
