@@ -143,7 +143,7 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     let about = About { key_fingerprint: key.fingerprint(), data_dir: data_dir.clone(), config_path };
     Ok(Counter {
         desk,
-        supervision: Supervision::new(station, key_path(&data_dir)),
+        supervision: Supervision::new(station, key),
         mode,
         about,
         outbox_wake: Arc::new(Notify::new()),

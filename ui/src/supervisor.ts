@@ -73,12 +73,33 @@ function fresh(): SupervisorState {
 
 export const sup = reactive<SupervisorState>(fresh());
 
+/** What the view loads from the shell, each with its `<kind>Loading` and `<kind>Error` in `sup`. */
+type Loaded = 'summary' | 'events' | 'accounts' | 'chain';
+
 // Module-level, not reactive: the latest request of each kind; an older answer is dropped.
-let summarySeq = 0;
-let eventsSeq = 0;
-let chainSeq = 0;
-let accountsSeq = 0;
+const latest: Record<Loaded, number> = { summary: 0, events: 0, accounts: 0, chain: 0 };
 let exportSeq = 0;
+
+/**
+ * Asks the shell for one kind of thing and shows the answer only if no newer request of that kind
+ * was made meanwhile; `failed` runs (after the error is set) for an answer that is an error.
+ */
+async function loadLatest<T>(kind: Loaded, ask: () => Promise<T>, show: (value: T) => void, failed?: () => void): Promise<void> {
+  // `ask` runs at once, so it reads the view's state (date, filter, offset) as it is now.
+  const seq = ++latest[kind];
+  sup[`${kind}Loading`] = true;
+  sup[`${kind}Error`] = null;
+  try {
+    const value = await ask();
+    if (seq === latest[kind]) show(value);
+  } catch (e) {
+    if (seq !== latest[kind]) return;
+    sup[`${kind}Error`] = api.asAppError(e);
+    failed?.();
+  } finally {
+    if (seq === latest[kind]) sup[`${kind}Loading`] = false;
+  }
+}
 
 // ---------- the day ----------
 
@@ -129,22 +150,8 @@ export function setDate(date: string): void {
   if (sup.tab === 'events') void loadEvents(0);
 }
 
-export async function loadSummary(): Promise<void> {
-  const seq = ++summarySeq;
-  const date = sup.date;
-  sup.summaryLoading = true;
-  sup.summaryError = null;
-  try {
-    const s = await api.daySummary(date);
-    if (seq !== summarySeq) return;
-    sup.summary = s;
-  } catch (e) {
-    if (seq !== summarySeq) return;
-    sup.summary = null;
-    sup.summaryError = api.asAppError(e);
-  } finally {
-    if (seq === summarySeq) sup.summaryLoading = false;
-  }
+export function loadSummary(): Promise<void> {
+  return loadLatest('summary', () => api.daySummary(sup.date), (s) => (sup.summary = s), () => (sup.summary = null));
 }
 
 // ---------- the event list ----------
@@ -162,21 +169,9 @@ export function auditFilter(f: EventFilterForm = sup.filter): AuditFilter {
 }
 
 /** One page from the shell, never the whole day; only the newest request's answer is shown. */
-export async function loadEvents(offset: number): Promise<void> {
-  const seq = ++eventsSeq;
+export function loadEvents(offset: number): Promise<void> {
   sup.offset = Math.max(0, offset);
-  sup.eventsLoading = true;
-  sup.eventsError = null;
-  try {
-    const page = await api.auditEvents(sup.date, auditFilter(), sup.offset, PAGE_SIZE);
-    if (seq !== eventsSeq) return;
-    sup.page = page;
-  } catch (e) {
-    if (seq !== eventsSeq) return;
-    sup.eventsError = api.asAppError(e);
-  } finally {
-    if (seq === eventsSeq) sup.eventsLoading = false;
-  }
+  return loadLatest('events', () => api.auditEvents(sup.date, auditFilter(), sup.offset, PAGE_SIZE), (page) => (sup.page = page));
 }
 
 /** Any filter change starts again at the first page. */
@@ -258,20 +253,8 @@ export async function runExport(format: ExportFormat): Promise<void> {
 
 // ---------- accounts ----------
 
-export async function loadAccounts(): Promise<void> {
-  const seq = ++accountsSeq;
-  sup.accountsLoading = true;
-  sup.accountsError = null;
-  try {
-    const list = await api.accountsList();
-    if (seq !== accountsSeq) return;
-    sup.accounts = list;
-  } catch (e) {
-    if (seq !== accountsSeq) return;
-    sup.accountsError = api.asAppError(e);
-  } finally {
-    if (seq === accountsSeq) sup.accountsLoading = false;
-  }
+export function loadAccounts(): Promise<void> {
+  return loadLatest('accounts', api.accountsList, (list) => (sup.accounts = list));
 }
 
 function putAccount(a: Account): void {
@@ -337,28 +320,13 @@ export function lockedNow(a: Account): boolean {
 
 // ---------- the audit chain ----------
 
-export async function loadChain(): Promise<void> {
-  const seq = ++chainSeq;
-  sup.chainLoading = true;
-  sup.chainError = null;
-  try {
-    const c = await api.chainStatus();
-    if (seq !== chainSeq) return;
-    sup.chain = c;
-  } catch (e) {
-    if (seq !== chainSeq) return;
-    sup.chainError = api.asAppError(e);
-  } finally {
-    if (seq === chainSeq) sup.chainLoading = false;
-  }
+export function loadChain(): Promise<void> {
+  return loadLatest('chain', api.chainStatus, (c) => (sup.chain = c));
 }
 
 // The next person to sign in starts from a clean view: nothing of the last one's look at the audit stays in memory.
 onShiftEnded(() => {
-  summarySeq++;
-  eventsSeq++;
-  chainSeq++;
-  accountsSeq++;
+  for (const kind of Object.keys(latest) as Loaded[]) latest[kind]++;
   exportSeq++;
   Object.assign(sup, fresh());
 });

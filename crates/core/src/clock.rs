@@ -10,6 +10,12 @@ pub fn china_tz() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
 }
 
+/// The start of a China day (a fixed offset has exactly one midnight a day).
+pub fn china_midnight(day: chrono::NaiveDate) -> DateTime<FixedOffset> {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    china_tz().from_local_datetime(&midnight).single().expect("a fixed offset has one midnight")
+}
+
 /// The source of "now" for everything that depends on time (signatures, expiry, status, handling numbers).
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;

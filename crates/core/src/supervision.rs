@@ -10,21 +10,21 @@ use crate::audit::key::CounterKey;
 use crate::error::Result;
 use crate::station::Station;
 use chrono::NaiveDate;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Supervision {
     station: Arc<Station>,
     accounts: Accounts,
-    /// The counter's SM2 key file (see [`crate::audit::key`]), loaded for each export.
-    key_path: PathBuf,
+    /// The counter's SM2 key (see [`crate::audit::key`]), which signs each export's checkpoint.
+    key: CounterKey,
 }
 
 impl Supervision {
-    pub fn new(station: Arc<Station>, key_path: PathBuf) -> Self {
+    pub fn new(station: Arc<Station>, key: CounterKey) -> Self {
         let accounts = Accounts::new(station.clone());
-        Supervision { station, accounts, key_path }
+        Supervision { station, accounts, key }
     }
 
     /// The day at a glance, with item names and people's names beside the codes.
@@ -52,11 +52,10 @@ impl Supervision {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Option<ExportReport>> {
         self.accounts.supervisor()?;
-        let key = CounterKey::load_or_create(&self.key_path)?;
         let by = self.station.audit_context();
         let now = self.station.clock().now_china();
         let days = DaysExport { by: &by, from: date, to: date, formats, out_dir, now };
-        day::export_days(self.station.cache(), &key, &days, progress)
+        day::export_days(self.station.cache(), &self.key, &days, progress)
     }
 
     /// Walks the whole chain and its checkpoints (`AuditTampered` names the first bad event).

@@ -4,9 +4,9 @@
 use crate::audit::chain::{self, CHAINED_COLUMNS, ChainedEvent, GENESIS};
 use crate::audit::key::{CounterKey, fingerprint_of_pem, verify_signature};
 use crate::cache::Cache;
-use crate::clock::china_tz;
+use crate::clock::{china_midnight, china_tz};
 use crate::error::{Error, ErrorCode, Result};
-use chrono::{DateTime, Days, FixedOffset, SecondsFormat, TimeZone};
+use chrono::{DateTime, Days, FixedOffset, SecondsFormat};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
 
@@ -136,13 +136,7 @@ pub fn checkpoint_previous_day(
 ) -> Result<Option<SignedCheckpoint>> {
     let today = now.with_timezone(&china_tz()).date_naive();
     let yesterday = today.checked_sub_days(Days::new(1)).expect("a date after year 1");
-    let start_of = |day: chrono::NaiveDate| {
-        china_tz()
-            .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
-            .single()
-            .expect("fixed offset")
-    };
-    let Some((first_seq, last_seq)) = cache.seq_range_between(start_of(yesterday), start_of(today))? else {
+    let Some((first_seq, last_seq)) = cache.seq_range_between(china_midnight(yesterday), china_midnight(today))? else {
         return Ok(None);
     };
     if cache.read(|conn| covered(conn, first_seq, last_seq))? {

@@ -7,7 +7,7 @@ use crate::audit::export::{
 use crate::audit::key::CounterKey;
 use crate::audit::{AuditContext, AuditRecord};
 use crate::cache::{Cache, audit_time};
-use crate::clock::china_tz;
+use crate::clock::china_midnight;
 use crate::error::{Error, ErrorCode, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{ToSql, params_from_iter};
@@ -315,13 +315,8 @@ pub fn days_bounds(from: NaiveDate, to: NaiveDate) -> Result<(DateTime<FixedOffs
     if from > to {
         return Err(Error::with_fact(ErrorCode::ConfigInvalid, "起始日期不能晚于结束日期。"));
     }
-    let start_of = |day: NaiveDate| {
-        day.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(china_tz()).single())
-            .ok_or_else(|| Error::with_fact(ErrorCode::ConfigInvalid, format!("日期 {day} 无效。")))
-    };
     let after = to.succ_opt().ok_or_else(|| Error::with_fact(ErrorCode::ConfigInvalid, "日期超出范围。"))?;
-    Ok((start_of(from)?, start_of(after)?))
+    Ok((china_midnight(from), china_midnight(after)))
 }
 
 /// An export of whole China days `[from, to]`, by whom, into which folder.

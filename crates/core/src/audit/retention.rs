@@ -5,10 +5,10 @@
 use crate::audit::checkpoint::{self, SignedCheckpoint};
 use crate::audit::key::CounterKey;
 use crate::cache::Cache;
-use crate::clock::china_tz;
+use crate::clock::{china_midnight, china_tz};
 use crate::config::MIN_AUDIT_RETENTION_DAYS;
 use crate::error::{Error, ErrorCode, Result};
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, TimeZone};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// What one purge did.
@@ -53,10 +53,7 @@ pub fn purge_expired(
     }
     let today = now.with_timezone(&china_tz()).date_naive();
     let kept_from = today.checked_sub_days(Days::new(u64::from(retention_days))).unwrap_or(NaiveDate::MIN);
-    let cutoff = china_tz()
-        .from_local_datetime(&kept_from.and_hms_opt(0, 0, 0).expect("midnight exists"))
-        .single()
-        .expect("a fixed offset has one midnight");
+    let cutoff = china_midnight(kept_from);
     cache.transaction(|tx| {
         let nothing = |first_seq| Purged { removed: 0, first_seq, kept_from, signed: None };
         let Some((first_seq, last_seq)) = held_range(tx)? else { return Ok(nothing(None)) };
@@ -145,6 +142,7 @@ fn tampered(seq: i64, reason: &str) -> Error {
 mod tests {
     use super::*;
     use crate::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
+    use chrono::TimeZone;
 
     fn china(y: i32, m: u32, d: u32, h: u32) -> DateTime<FixedOffset> {
         china_tz().with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
