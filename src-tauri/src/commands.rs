@@ -7,7 +7,7 @@ use crate::dto::{
     ScanResult,
 };
 use crate::launch::{AppState, Counter};
-use crate::shift_dto::{AboutInfo, SandboxAccountDto, SignInInfo, SignedInDto, path_text};
+use crate::shift_dto::{AboutInfo, SandboxAccountDto, SignInInfo, SignedInDto, StorageKeyDto, path_text};
 use base64::Engine as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,9 +32,11 @@ pub(crate) fn counter_info(state: State<'_, AppState>) -> Answer<CounterInfo> {
     let copies = counter.desk.copies();
     let printing = PrintingDto::new(&station.settings().printing, copies.save_dir().as_deref(), copies.last_choice());
     let accounts = counter.desk.accounts();
+    let locked = accounts.locked();
     let sign_in = SignInInfo {
         required: accounts.required()?,
-        user: accounts.current().as_ref().map(SignedInDto::from),
+        user: accounts.current().filter(|_| locked.is_none()).as_ref().map(SignedInDto::from),
+        locked: locked.as_ref().map(SignedInDto::from),
         sandbox_accounts: match counter.mode {
             Mode::Sandbox => SANDBOX_ACCOUNTS.iter().map(SandboxAccountDto::from).collect(),
             Mode::Gateway => Vec::new(),
@@ -45,6 +47,8 @@ pub(crate) fn counter_info(state: State<'_, AppState>) -> Answer<CounterInfo> {
         key_fingerprint: counter.about.key_fingerprint.clone(),
         data_dir: path_text(&counter.about.data_dir),
         config_path: counter.about.config_path.as_deref().map(path_text),
+        storage_key: StorageKeyDto::from(&counter.about.storage_key),
+        plain_secrets: counter.about.secrets_in_file.clone(),
     };
     Ok(CounterInfo::new(
         counter.mode,
@@ -82,6 +86,14 @@ pub(crate) async fn scan(
 pub(crate) async fn next_customer(state: State<'_, AppState>) -> Answer<NextCustomer> {
     let biz_num = state.counter()?.desk.next_customer()?;
     Ok(NextCustomer { biz_num: biz_num.as_str().to_owned() })
+}
+
+/// Nobody touched the window for `[privacy] idle_clear_minutes` and the countdown ran out: the
+/// same as 下一位, audited as an idle clear; `None` when no customer was on the desk.
+#[tauri::command]
+pub(crate) async fn idle_clear(state: State<'_, AppState>) -> Answer<Option<NextCustomer>> {
+    let next = state.counter()?.desk.idle_clear()?;
+    Ok(next.map(|biz_num| NextCustomer { biz_num: biz_num.as_str().to_owned() }))
 }
 
 #[tauri::command]

@@ -4,7 +4,7 @@
 //! codes that fetch a license.
 
 use crate::case_dto::{OutboxStatusDto, PrintingDto};
-use crate::shift_dto::{AboutInfo, SignInInfo};
+use crate::shift_dto::{AboutInfo, PrivacyInfo, SignInInfo};
 use serde::Serialize;
 use yueshang_core::Error;
 use yueshang_core::cache::FileInfo;
@@ -52,6 +52,7 @@ pub(crate) struct CounterInfo {
     sign_in: SignInInfo,
     about: AboutInfo,
     audit: AuditInfo,
+    privacy: PrivacyInfo,
 }
 
 /// `[audit]` as the supervisor view needs it.
@@ -110,6 +111,7 @@ impl CounterInfo {
             sign_in,
             about,
             audit: AuditInfo { export_dir: settings.audit.export_dir.as_ref().map(|d| d.display().to_string()) },
+            privacy: PrivacyInfo::from(&settings.privacy),
         }
     }
 }

@@ -6,15 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use yueshang_core::audit::checkpoint::checkpoint_previous_day;
-use yueshang_core::audit::key::{CounterKey, key_path};
+use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::retention::purge_expired;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::config::{self, Config, Mode, Settings};
 use yueshang_core::desk::Desk;
+use yueshang_core::keystore::KeyStore;
 use yueshang_core::outbox::{Outbox, random_jitter};
+use yueshang_core::purge::{Scope, purge};
+use yueshang_core::secrets;
 use yueshang_core::station::Station;
 use yueshang_core::supervision::Supervision;
+use yueshang_core::vault::KeyInfo;
 use yueshang_core::{Error, ErrorCode};
 use yueshang_gateway_sim::{SANDBOX_ACCOUNTS, SandboxGateway, SimOptions, sandbox_settings};
 
@@ -77,6 +81,10 @@ pub(crate) struct About {
     pub(crate) data_dir: PathBuf,
     pub(crate) config_path: Option<PathBuf>,
     pub(crate) key_fingerprint: String,
+    /// Where the sealed cache's storage key is kept (backend and path or keyring entry).
+    pub(crate) storage_key: KeyInfo,
+    /// Gateway secrets the configuration file carries in plain text (to be moved out).
+    pub(crate) secrets_in_file: Vec<&'static str>,
 }
 
 /// The app's managed state: a counter, or why it could not start (shown in the window for IT).
@@ -128,11 +136,26 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     std::fs::create_dir_all(&data_dir).map_err(|e| {
         Error::with_fact(ErrorCode::StorageFailed, format!("无法创建数据目录 {}（{e}）。", data_dir.display()))
     })?;
-    let cache = Arc::new(Cache::open(&cache_file)?);
+    let keys = KeyStore::for_config(config_path.as_deref())?;
+    let cache = Arc::new(Cache::open(&cache_file, &keys)?);
+    let mut settings = settings;
+    let fill = secrets::fill_gateway(&mut settings.gateway, &cache);
+    fill.map_err(|e| match &config_path {
+        Some(path) => naming_the_file(e, path),
+        None => e,
+    })?;
+    if !settings.gateway.secrets_in_file.is_empty() {
+        tracing::warn!(
+            keys = ?settings.gateway.secrets_in_file,
+            "the configuration file carries gateway secrets in plain text: move them with `yueshang secrets import`"
+        );
+    }
+    CounterKey::import_legacy_file(&cache, &data_dir)?;
     let station = Arc::new(station(settings, cache)?);
-    let key = CounterKey::load_or_create(&key_path(&data_dir))?;
+    let key = CounterKey::load_or_create(station.cache())?;
     sign_previous_day(&station, &key);
     purge_expired_events(&station, &key);
+    purge_licenses(&station, None);
     let outbox = Arc::new(Outbox::new(station.clone(), random_jitter()));
     let desk = Desk::new(station.clone(), outbox)?;
     if mode == Mode::Sandbox {
@@ -140,7 +163,13 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
         desk.accounts().seed(&SANDBOX_ACCOUNTS)?;
     }
     tracing::info!(mode = ?mode, cache = %cache_file.display(), "counter started");
-    let about = About { key_fingerprint: key.fingerprint(), data_dir: data_dir.clone(), config_path };
+    let about = About {
+        key_fingerprint: key.fingerprint(),
+        storage_key: station.cache().key_info(),
+        secrets_in_file: station.settings().gateway.secrets_in_file.clone(),
+        data_dir: data_dir.clone(),
+        config_path,
+    };
     Ok(Counter {
         desk,
         supervision: Supervision::new(station, key),
@@ -194,6 +223,20 @@ fn purge_expired_events(station: &Station, key: &CounterKey) {
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(code = %e.code, detail = ?e.detail, "could not remove expired audit events"),
+    }
+}
+
+/// Customers' licenses past `[retention] license_days` are erased (crypto-shredded, then their
+/// rows), except the customer on the desk (`keep`). At start and hourly; a failure is logged and
+/// tried again at the next hour.
+pub(crate) fn purge_licenses(station: &Station, keep: Option<&str>) {
+    let scope = Scope::Expired { license_days: station.settings().privacy.license_days, keep };
+    match purge(station.cache(), scope, &station.audit_context(), station.clock().now_china()) {
+        Ok(p) if p.customers > 0 => {
+            tracing::info!(customers = p.customers, licenses = p.licenses, "expired licenses erased from the cache")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(code = %e.code, detail = ?e.detail, "could not erase expired licenses"),
     }
 }
 

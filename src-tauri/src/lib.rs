@@ -38,6 +38,7 @@ pub fn run() {
             // Started once the state is managed: the sender reports to the window at once.
             if let AppState::Ready(counter) = app.state::<AppState>().inner() {
                 start_outbox_sender(app.handle().clone(), counter);
+                start_hourly_purge(app.handle().clone());
             }
             Ok(())
         })
@@ -46,6 +47,7 @@ pub fn run() {
             commands::counter_info,
             commands::scan,
             commands::next_customer,
+            commands::idle_clear,
             commands::retry_license,
             commands::license_file,
             commands::sandbox_enterprises,
@@ -61,6 +63,7 @@ pub fn run() {
             commands::retry_record,
             shift_commands::sign_in,
             shift_commands::sign_out,
+            shift_commands::lock_session,
             shift_commands::day_summary,
             shift_commands::audit_events,
             shift_commands::export_audit,
@@ -75,6 +78,23 @@ pub fn run() {
             tracing::error!(error = %e, "the window could not run");
             std::process::exit(1);
         });
+}
+
+/// Erases expired customers' licenses every hour (the first start after midnight did it already),
+/// keeping the customer on the desk until 下一位.
+fn start_hourly_purge(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        hourly.tick().await;
+        loop {
+            hourly.tick().await;
+            let Some(state) = app.try_state::<AppState>() else { return };
+            let Ok(counter) = state.counter() else { return };
+            let keep = counter.desk.customer().map(|c| c.authorization.auth_id.clone());
+            let station = counter.desk.station();
+            tokio::task::block_in_place(|| launch::purge_licenses(station, keep.as_deref()));
+        }
+    });
 }
 
 /// Sends queued handling records in the background for the app's lifetime (across 下一位 and,

@@ -1,11 +1,11 @@
-//! The window's commands for the shift (sign-in, sign-out) and the supervisor view (day at a
+//! The window's commands for the shift (sign-in, sign-out, the idle lock) and the supervisor view (day at a
 //! glance, events, export, chain status, accounts). Roles are checked in the core.
 
 use crate::dto::AppError;
 use crate::launch::{AppState, Counter};
 use crate::shift_dto::{
     AccountDto, AuditFilterDto, AuditPageDto, ChainStatusDto, DaySummaryDto, ExportProgressDto, ExportResultDto,
-    SignedInDto, parse_role,
+    LockedDto, SignedInDto, parse_role,
 };
 use chrono::NaiveDate;
 use std::path::PathBuf;
@@ -32,6 +32,15 @@ pub(crate) async fn sign_in(state: State<'_, AppState>, account: String, passwor
 pub(crate) fn sign_out(state: State<'_, AppState>) -> Answer<()> {
     state.counter()?.desk.sign_out()?;
     Ok(())
+}
+
+/// Nobody touched the window for `[privacy] lock_minutes`: the session locks until someone
+/// signs in again, and the customer on the desk is closed.
+#[tauri::command]
+pub(crate) fn lock_session(state: State<'_, AppState>) -> Answer<LockedDto> {
+    let desk = &state.counter()?.desk;
+    let locked = desk.lock_session()?;
+    Ok(LockedDto { locked: locked.as_ref().map(SignedInDto::from), biz_num: desk.biz_num().as_str().to_owned() })
 }
 
 fn date(text: &str) -> Result<NaiveDate, Error> {

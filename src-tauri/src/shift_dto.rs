@@ -10,6 +10,8 @@ use yueshang_core::audit::AuditRecord;
 use yueshang_core::audit::checkpoint::{ChainStatus, tampered_seq};
 use yueshang_core::audit::day::{CountRow, DaySummary, EventFilter, EventPage, HourRow};
 use yueshang_core::audit::export::{ExportReport, kind_label, outcome_label, reason_label};
+use yueshang_core::config::PrivacySettings;
+use yueshang_core::desk::IDLE_CLEAR_COUNTDOWN;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SignedInDto {
@@ -42,8 +44,42 @@ impl From<&NewAccount<'static>> for SandboxAccountDto {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SignInInfo {
     pub(crate) required: bool,
+    /// Who may act now: `None` before sign-in and while the session is locked.
     pub(crate) user: Option<SignedInDto>,
+    /// The person whose session is locked: the sign-in screen names them and offers their account.
+    pub(crate) locked: Option<SignedInDto>,
     pub(crate) sandbox_accounts: Vec<SandboxAccountDto>,
+}
+
+/// `[privacy]` as the window's idle watcher needs it, in seconds; `None`: off.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PrivacyInfo {
+    /// Without a key, a click or a scan for this long, with a customer on screen, the countdown starts.
+    pub(crate) idle_clear_seconds: Option<u64>,
+    /// Without a key, a click or a scan for this long, the session locks (counters with accounts).
+    pub(crate) lock_seconds: Option<u64>,
+    /// How long the countdown before an idle clear lasts.
+    pub(crate) countdown_seconds: u64,
+}
+
+impl From<&PrivacySettings> for PrivacyInfo {
+    fn from(p: &PrivacySettings) -> Self {
+        PrivacyInfo {
+            idle_clear_seconds: p.idle_clear.map(|d| d.as_secs()),
+            lock_seconds: p.lock.map(|d| d.as_secs()),
+            countdown_seconds: IDLE_CLEAR_COUNTDOWN.as_secs(),
+        }
+    }
+}
+
+/// What `lock_session` answers: whose session locked (`None`: nobody was signed in) and the
+/// handling number the desk now shows.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LockedDto {
+    pub(crate) locked: Option<SignedInDto>,
+    pub(crate) biz_num: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,6 +89,24 @@ pub(crate) struct AboutInfo {
     pub(crate) key_fingerprint: String,
     pub(crate) data_dir: String,
     pub(crate) config_path: Option<String>,
+    pub(crate) storage_key: StorageKeyDto,
+    /// Gateway secrets the configuration file carries in plain text (`gateway.token`, …).
+    pub(crate) plain_secrets: Vec<&'static str>,
+}
+
+/// Where the sealed cache's storage key is kept: the backend and its place, never the key.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StorageKeyDto {
+    pub(crate) backend: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) location: String,
+}
+
+impl From<&yueshang_core::vault::KeyInfo> for StorageKeyDto {
+    fn from(key: &yueshang_core::vault::KeyInfo) -> Self {
+        StorageKeyDto { backend: key.backend.as_str(), label: key.backend.label(), location: key.location.clone() }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use yueshang_core::cache::Cache;
 use yueshang_core::copies::find_copy;
+use yueshang_core::keystore::KeyStore;
 use yueshang_gateway_sim::SandboxGateway;
 use yueshang_gateway_sim::samples;
 use yueshang_testkit::{PrintLab, qr_codes_on_first_page};
@@ -136,7 +137,7 @@ pub(crate) async fn finishing_a_case(app: &Path, display: &Display, home: &Path,
     assert_eq!(jobs.len(), 1, "one job: {jobs:?}");
     lab.wait_until_done(jobs[0].0);
     let spooled = std::fs::read(lab.exact_output("HallExact", jobs[0].0)).unwrap();
-    let cache = Cache::open(&data.join("cache.sqlite3")).unwrap();
+    let cache = Cache::open(&data.join("cache.sqlite3"), &KeyStore::for_config(Some(&config)).unwrap()).unwrap();
     let origin = find_copy(&cache, &printed[0]).unwrap().expect("the printed copy is on record");
     assert_eq!(sha256_hex(&spooled), origin.output_sha256, "the printer got the stamped copy itself");
     assert_eq!(origin.license_code, codes[0]);

@@ -6,10 +6,13 @@
 //! license, and failed cards with 重试. A second session starts the app with no configuration at
 //! all (sandbox mode) and uses the sandbox helper with the mouse; a third starts it with a broken
 //! configuration; `case.rs` finishes cases (print preview, printing to real CUPS queues, 另存为,
-//! the 办结 panel with the gateway up and down). Screenshots go to tests/out/window/.
+//! the 办结 panel with the gateway up and down). `idle.rs` leaves a counter alone until it clears
+//! itself and locks, and searches the webview's data for the customer. Screenshots go to
+//! tests/out/window/.
 
 mod case;
 mod harness;
+mod idle;
 mod page;
 mod shift;
 
@@ -314,6 +317,17 @@ async fn a_clerks_day_in_the_real_window() {
     sandbox_mode_with_the_mouse(&app, &display, home.path()).await;
     shift::a_shift_with_sign_in(&app, &display, home.path()).await;
     a_broken_configuration_is_shown_for_it(&app, &display, home.path()).await;
+}
+
+/// A counter left alone with a customer on screen clears itself, then locks (real one- and
+/// two-minute timers: mostly waiting, so it runs beside the clerk's day), and the webview keeps
+/// nothing of the customer on disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unattended_counter_clears_itself_and_locks() {
+    let app = app_binary();
+    let display = Display::start();
+    let home = tempfile::tempdir().expect("temp dir");
+    idle::an_unattended_counter(&app, &display, home.path()).await;
 }
 
 /// A configuration file IT left incomplete: the window opens and names the key to fix.

@@ -90,12 +90,21 @@ impl<'d> Window<'d> {
     }
 
     /// Polls until `check` returns something, or fails the test with `what` and a screenshot.
-    pub(crate) async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    pub(crate) async fn until<T, F, Fut>(&self, what: &str, check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + STEP_TIMEOUT;
+        self.until_for(what, STEP_TIMEOUT, check).await
+    }
+
+    /// `until` with its own time limit, for what the window does by itself after a while (an idle clear).
+    pub(crate) async fn until_for<T, F, Fut>(&self, what: &str, timeout: Duration, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + timeout;
         loop {
             if let Some(found) = check().await {
                 return found;

@@ -6,20 +6,22 @@
 use crate::harness::{Display, Driver};
 use crate::page::{ENTER, Window};
 use std::path::Path;
-use yueshang_core::audit::key::{CounterKey, key_path};
+use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::verify::verify_export;
+use yueshang_core::cache::Cache;
+use yueshang_core::keystore::KeyStore;
 use yueshang_gateway_sim::SANDBOX_ACCOUNTS;
 
-const TAB: char = '\u{E004}';
+pub(crate) const TAB: char = '\u{E004}';
 /// WebDriver's code for F10 (值班长视图).
-const F10: char = '\u{E03A}';
+pub(crate) const F10: char = '\u{E03A}';
 
-async fn exists(window: &Window<'_>, testid: &str) -> bool {
+pub(crate) async fn exists(window: &Window<'_>, testid: &str) -> bool {
     window.js(&format!(r#"return !!document.querySelector('[data-testid="{testid}"]');"#)).await == true
 }
 
 /// Types an account and password as a person does: account, Tab, password, Enter.
-async fn sign_in(window: &Window<'_>, account: &str, password: &str) {
+pub(crate) async fn sign_in(window: &Window<'_>, account: &str, password: &str) {
     window.until("the sign-in screen", || async { exists(window, "sign-in-account").await.then_some(()) }).await;
     window.js(r#"const a = document.querySelector('[data-testid="sign-in-account"]'); a.value = ''; a.dispatchEvent(new Event('input')); a.focus(); return true;"#).await;
     window.js(r#"const p = document.querySelector('[data-testid="sign-in-password"]'); p.value = ''; p.dispatchEvent(new Event('input')); return true;"#).await;
@@ -132,7 +134,9 @@ pub(crate) async fn a_shift_with_sign_in(app: &Path, display: &Display, home: &P
     window.screenshot("08-chain").await;
     window.click(r#"[data-testid="about-open"]"#).await;
     let shown = window.until_text("about-fingerprint", "").await;
-    let key = CounterKey::load_or_create(&key_path(&data)).unwrap();
+    // The key is sealed in the counter's database, under the storage key beside its configuration.
+    let keys = KeyStore::for_config(Some(&config)).unwrap();
+    let key = CounterKey::load_or_create(&Cache::open(&data.join("sandbox.sqlite3"), &keys).unwrap()).unwrap();
     assert_eq!(shown.split_whitespace().collect::<String>(), key.fingerprint());
     window.screenshot("09-about").await;
     window.close().await;

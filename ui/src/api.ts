@@ -46,6 +46,9 @@ export const scan = (scanId: number, payload: string, itemCode: string) =>
 
 export const nextCustomer = () => call<{ bizNum: string }>('next_customer');
 
+/** The idle countdown ran out: the same as 下一位, audited as an idle clear; null when the desk had no customer. */
+export const idleClear = () => call<{ bizNum: string } | null>('idle_clear');
+
 export const retryLicense = (licenseCode: string) => call<LicenseOutcome>('retry_license', { licenseCode });
 
 /** The license's annotated copy. A raw tauri::ipc::Response arrives as an ArrayBuffer; a Vec<u8>
@@ -115,6 +118,10 @@ export const sandboxIssueCode = (uscc: string) => call<IssuedCode>('sandbox_issu
 export const signIn = (account: string, password: string) => call<SignedIn>('sign_in', { account, password });
 
 export const signOut = () => call<null>('sign_out');
+
+/** Nobody touched the window for [privacy] lock_minutes: the session locks and the customer is closed.
+ *  `locked` null: nobody was signed in. */
+export const lockSession = () => call<{ locked: SignedIn | null; bizNum: string }>('lock_session');
 
 // ---------- the supervisor view (a signed-in 值班长 only; anyone else gets NOT_PERMITTED) ----------
 

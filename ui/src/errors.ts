@@ -126,6 +126,11 @@ export const ERROR_ADVICE: Record<ErrorCode, ErrorAdvice> = {
     zh: '本机无法保存数据。请联系 IT 检查磁盘空间和权限。',
     en: 'This PC cannot save data. Call IT to check disk space and permissions.',
   },
+  STORAGE_KEY_MISSING: {
+    category: 'it',
+    zh: '本机找不到缓存的存储密钥，加密的证照缓存无法打开。请联系 IT 运行 yueshang cache reset 清空加密缓存（审计记录会保留）。',
+    en: 'This PC cannot find the storage key of its sealed cache. Call IT to run yueshang cache reset (the audit trail is kept).',
+  },
   SCAN_CANCELLED: {
     category: 'retry',
     silent: true,

@@ -1,6 +1,7 @@
-// Opening license PDFs with the locally bundled pdf.js (legacy build, worker and CMaps shipped in the app; no eval, no CDN).
-import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+// Opening license PDFs with the locally bundled pdf.js (legacy build, worker and CMaps shipped in the app; no eval, no CDN), and letting every document and object URL of a customer go when the customer leaves.
+import type { PDFDocumentLoadingTask, PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import workerUrl from 'pdfjs-dist/legacy/build/pdf.worker.min.mjs?url';
+import { onCustomerCleared } from './session';
 
 export type { PDFDocumentProxy };
 
@@ -19,6 +20,10 @@ function assetUrl(dir: string): string {
   return new URL(`${import.meta.env.BASE_URL}pdfjs/${dir}/`, document.baseURI).href;
 }
 
+/** Every document opened (or still opening) for the customer on screen, and every object URL made of their files. */
+const liveTasks = new Set<PDFDocumentLoadingTask>();
+const liveUrls = new Set<string>();
+
 export async function openPdf(bytes: Uint8Array): Promise<PDFDocumentProxy> {
   const m = await pdfjs();
   // pdf.js takes ownership of (detaches) the buffer it is given, so hand it a copy.
@@ -33,5 +38,38 @@ export async function openPdf(bytes: Uint8Array): Promise<PDFDocumentProxy> {
     // Licenses never need scripts or links to the outside.
     enableXfa: false,
   });
+  liveTasks.add(task);
   return task.promise;
 }
+
+/** Destroys a document (its worker, pages, fonts); safe to call twice. */
+export function closePdf(doc: PDFDocumentProxy): void {
+  liveTasks.delete(doc.loadingTask);
+  doc.destroy().catch(() => undefined);
+}
+
+/** An object URL of a customer's file; revoked with closeObjectUrl, or when the customer leaves at the latest. */
+export function objectUrl(blob: Blob): string {
+  const url = URL.createObjectURL(blob);
+  liveUrls.add(url);
+  return url;
+}
+
+export function closeObjectUrl(url: string): void {
+  liveUrls.delete(url);
+  URL.revokeObjectURL(url);
+}
+
+/** How many documents and object URLs are still held (the tests look; 0 after 下一位). */
+export function heldFiles(): { pdfs: number; urls: number } {
+  return { pdfs: liveTasks.size, urls: liveUrls.size };
+}
+
+// 下一位, an idle clear, a lock, a sign-out, a new scan: whatever a viewer or preview still holds goes now, even one
+// still loading, not only when its component unmounts.
+onCustomerCleared(() => {
+  for (const task of liveTasks) task.destroy().catch(() => undefined);
+  liveTasks.clear();
+  for (const url of liveUrls) URL.revokeObjectURL(url);
+  liveUrls.clear();
+});

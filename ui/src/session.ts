@@ -1,4 +1,4 @@
-// The counter's state for the customer in front of it: the scan lifecycle, its cards, errors, and clearing it all for 下一位.
+// The counter's state for the customer in front of it: the scan lifecycle, its cards, errors, and clearing it all for 下一位 (or an idle clear).
 import { reactive } from 'vue';
 import * as api from './api';
 import { adviceFor } from './errors';
@@ -261,6 +261,18 @@ export async function nextCustomer(): Promise<void> {
   try {
     const { bizNum } = await api.nextCustomer();
     state.bizNum = bizNum;
+  } catch (e) {
+    const err = api.asAppError(e);
+    if (!adviceFor(err.code).silent) state.error = err;
+  }
+}
+
+/** The idle countdown ran out: on screen exactly 下一位; the shell audits it as an idle clear. */
+export async function idleClearCustomer(): Promise<void> {
+  resetCustomer();
+  try {
+    const next = await api.idleClear();
+    if (next) state.bizNum = next.bizNum;
   } catch (e) {
     const err = api.asAppError(e);
     if (!adviceFor(err.code).silent) state.error = err;

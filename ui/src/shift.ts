@@ -1,4 +1,4 @@
-// Who works at the counter: the sign-in screen's form, sign-in and sign-out, the role, the supervisor view's door, and dropping back to sign-in when the shell says the sign-in is gone.
+// Who works at the counter: the sign-in screen's form, sign-in and sign-out, the idle lock, the role, the supervisor view's door, and dropping back to sign-in when the shell says the sign-in is gone.
 import { reactive } from 'vue';
 import * as api from './api';
 import { resetCustomer, state } from './session';
@@ -84,7 +84,7 @@ async function takeUser(user: SignedIn): Promise<void> {
   try {
     const info = await api.counterInfo();
     if (state.counter) {
-      state.counter = { ...info, signIn: { ...info.signIn, required: true, user } };
+      state.counter = { ...info, signIn: { ...info.signIn, required: true, user, locked: null } };
       if (state.phase === 'idle' && !state.enterprise) state.bizNum = info.bizNum;
       return;
     }
@@ -94,7 +94,7 @@ async function takeUser(user: SignedIn): Promise<void> {
     // Otherwise the person is signed in all the same; the old figures are only a little stale.
   }
   if (state.counter) {
-    state.counter.signIn = { ...state.counter.signIn, required: true, user };
+    state.counter.signIn = { ...state.counter.signIn, required: true, user, locked: null };
     state.counter.operator = { account: user.account, name: user.name };
   }
 }
@@ -125,19 +125,48 @@ export async function signOut(): Promise<void> {
   shift.signOutError = failed;
 }
 
-/** Back to the sign-in screen with nothing of the customer, the supervisor view or the person left. */
-function leave(expired: boolean): void {
+/** Back to the sign-in screen with nothing of the customer, the supervisor view or the person left; `locked`: whose
+ *  session locked (the screen names them and has their account filled in). */
+function leave(expired: boolean, locked: SignedIn | null = null): void {
   resetCustomer();
   shift.supervisorOpen = false;
   shift.aboutOpen = false;
   shift.confirmSignOut = false;
+  shift.account = locked?.account ?? '';
   shift.password = '';
   shift.error = null;
   shift.scanIgnored = false;
   shift.signOutError = null;
   shift.expired = expired;
   for (const fn of leaveHooks) fn();
-  if (state.counter) state.counter.signIn = { ...state.counter.signIn, required: true, user: null };
+  if (state.counter) state.counter.signIn = { ...state.counter.signIn, required: true, user: null, locked };
+}
+
+/** Nobody touched the window for [privacy] lock_minutes: the customer leaves the screen at once, the shell locks
+ *  the session (and closes the customer's case), and the sign-in screen says whose it was. Locked on screen even
+ *  if the shell could not record it: signing in again is always the way back. */
+export async function lockSession(): Promise<void> {
+  const person = currentUser();
+  if (!person) return;
+  resetCustomer();
+  try {
+    const { locked, bizNum } = await api.lockSession();
+    state.bizNum = bizNum;
+    // Nobody was signed in at the shell after all: the sign-in had ended.
+    if (!locked) {
+      leave(true);
+      return;
+    }
+    leave(false, locked);
+  } catch (e) {
+    // SIGN_IN_REQUIRED has already taken the window to the sign-in screen.
+    if (api.asAppError(e).code !== 'SIGN_IN_REQUIRED') leave(false, person);
+  }
+}
+
+/** Whose session is locked, when the sign-in screen is up because of a lock. */
+export function lockedUser(): SignedIn | null {
+  return state.counter?.signIn?.locked ?? null;
 }
 
 // Whichever command it was (scan, print, submit, the supervisor's), a lost sign-in ends up here once.

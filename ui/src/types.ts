@@ -5,7 +5,7 @@ export type ErrorCode =
   | 'ITEM_NOT_ALLOWED' | 'GATEWAY_AUTH_REJECTED' | 'CLOCK_SKEW' | 'GATEWAY_FORBIDDEN'
   | 'GATEWAY_TIMEOUT' | 'GATEWAY_UNAVAILABLE' | 'RATE_LIMITED' | 'BODY_TOO_LARGE' | 'BAD_RESPONSE'
   | 'REQUEST_REJECTED' | 'LICENSE_LOGIN_REJECTED' | 'LICENSE_REVOKED' | 'AUTH_CODE_EXPIRED'
-  | 'AUTH_CODE_NOT_FOUND' | 'LICENSE_NOT_AUTHORIZED' | 'CONFIG_INVALID' | 'STORAGE_FAILED'
+  | 'AUTH_CODE_NOT_FOUND' | 'LICENSE_NOT_AUTHORIZED' | 'CONFIG_INVALID' | 'STORAGE_FAILED' | 'STORAGE_KEY_MISSING'
   | 'SCAN_CANCELLED'
   | 'NO_CUSTOMER'
   | 'SANDBOX_ONLY'
@@ -55,6 +55,18 @@ export interface CounterInfo {
   /** NOT in contract 8 (a proposal): the folder IT set for audit exports ([audit] export_dir). When there is
    *  one, 导出 writes there without asking; without it (or without this field) the folder picker asks. */
   audit?: { exportDir: string | null };
+  /** [privacy]: when an unattended window clears itself and locks. Absent (an older shell): neither. */
+  privacy?: PrivacyInfo;
+}
+
+/** In seconds; null: off. */
+export interface PrivacyInfo {
+  /** Without a key, a click or a scan for this long, with a customer on screen, the countdown starts. */
+  idleClearSeconds: number | null;
+  /** Without a key, a click or a scan for this long, the session locks (counters with accounts). */
+  lockSeconds: number | null;
+  /** The countdown before an idle clear (15). */
+  countdownSeconds: number;
 }
 
 // ---------- sign-in and roles ----------
@@ -65,8 +77,10 @@ export interface SandboxAccount { account: string; name: string; role: Role; pas
 export interface SignInInfo {
   /** true: this counter has accounts; nothing but the sign-in screen until someone signs in. */
   required: boolean;
-  /** Who is signed in now (null before sign-in, or when the counter has no accounts). */
+  /** Who is signed in now (null before sign-in, while the session is locked, or when the counter has no accounts). */
   user: SignedIn | null;
+  /** Whose session is locked (nobody touched the window for a while): they sign in again to go on. */
+  locked?: SignedIn | null;
   /** Sandbox mode only: the sample accounts and their passwords, shown on the sign-in screen; [] otherwise. */
   sandboxAccounts: SandboxAccount[];
 }
@@ -77,6 +91,10 @@ export interface AboutInfo {
   dataDir: string;
   /** The config file in use, null in sandbox mode. */
   configPath: string | null;
+  /** Where the sealed cache's storage key is kept (backend `secret-service` | `dpapi` | `file`). */
+  storageKey: { backend: string; label: string; location: string };
+  /** Gateway secrets the configuration file still carries in plain text, e.g. `gateway.token`. */
+  plainSecrets: string[];
 }
 
 /** How this counter prints and saves stamped copies ([printing] in the configuration, plus what it remembered). */
@@ -248,7 +266,7 @@ export interface AuditPage { total: number; offset: number; rows: AuditRow[] }
 export const AUDIT_KINDS = [
   'scan_rejected', 'scan', 'exchange', 'license_fetch', 'scan_done', 'submit', 'submit_queued', 'case_closed',
   'license_recheck', 'copy_stamp', 'copy_print', 'copy_save', 'audit_export', 'sign_in', 'sign_in_failed',
-  'account_locked', 'sign_out', 'account_change',
+  'account_locked', 'sign_out', 'account_change', 'idle_clear', 'session_lock', 'cache_purge', 'storage_reset', 'secret_change',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -302,13 +302,17 @@ test('a counter without accounts works as before: no sign-in, no 退出登录, n
   }
 });
 
-test('关于: version, the key fingerprint in groups of 4, data folder, config file and mode; Esc closes and gives the focus back', async () => {
+test('关于: version, the key fingerprint in groups of 4, data folder, config file, mode, the storage key and plain secrets; Esc closes and gives the focus back', async () => {
   const page = await openApp(env, {
     responses: {
       counter_info: {
         value: signedCounter(SUPERVISOR, {
           mode: 'gateway', environment: 'production',
-          about: aboutInfo({ version: '0.3.0', configPath: 'C:\\ProgramData\\yueshang\\counter.toml', dataDir: 'C:\\ProgramData\\yueshang\\data' }),
+          about: aboutInfo({
+            version: '0.3.0', configPath: 'C:\\ProgramData\\yueshang\\counter.toml', dataDir: 'C:\\ProgramData\\yueshang\\data',
+            storageKey: { backend: 'dpapi', label: 'Windows DPAPI（当前用户）', location: 'C:\\ProgramData\\yueshang\\keys\\storage-key-9a1f.dpapi' },
+            plainSecrets: ['gateway.token'],
+          }),
         }),
       },
     },
@@ -323,6 +327,10 @@ test('关于: version, the key fingerprint in groups of 4, data folder, config f
     assert.equal(fp, KEY_FINGERPRINT.match(/.{4}/g).join(' '));
     assert.equal(await page.getByTestId('about-data-dir').textContent(), 'C:\\ProgramData\\yueshang\\data');
     assert.equal(await page.getByTestId('about-config').textContent(), 'C:\\ProgramData\\yueshang\\counter.toml');
+    const storageKey = page.getByTestId('about-storage-key');
+    assert.equal(await storageKey.getAttribute('data-backend'), 'dpapi');
+    assert.match(await storageKey.textContent(), /Windows DPAPI/);
+    assert.match(await page.getByTestId('about-plain-secrets').textContent(), /gateway\.token.*yueshang secrets import/);
     assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid="about-fingerprint"]')).fontFamily.includes('Mono')), true);
     // While it is open the counter's keys and the scanner do nothing.
     await page.keyboard.press('F10');

@@ -96,7 +96,7 @@ export function sharedBrowser() {
 }
 
 /** Opens the harness with scripted responses; returns once the counter header is on screen. */
-export async function openApp(env, { responses = {}, viewport = { width: 1366, height: 768 }, storage = {}, waitFor = 'counter-header', freezePrototype = true } = {}) {
+export async function openApp(env, { responses = {}, viewport = { width: 1366, height: 768 }, storage = {}, waitFor = 'counter-header', freezePrototype = true, initScripts = [] } = {}) {
   const context = await env.browser.newContext({ viewport, deviceScaleFactor: 1, locale: 'zh-CN' });
   // Fail fast: every wait here is for something local that takes milliseconds.
   context.setDefaultTimeout(5000);
@@ -108,6 +108,8 @@ export async function openApp(env, { responses = {}, viewport = { width: 1366, h
   });
   // What the shell's "freezePrototype": true injects before any of the app's scripts.
   if (freezePrototype) await page.addInitScript(() => Object.freeze(Object.prototype));
+  // A test's own probes (functions run in the page), before any of the app's scripts.
+  for (const script of initScripts) await page.addInitScript(script);
   await page.addInitScript(
     ({ responses, storage }) => {
       window.__scenario = { responses };
@@ -225,8 +227,10 @@ export function counterInfo(over = {}) {
     printing: printingInfo(),
     outbox: { waiting: 0, refused: 0, current: null },
     // A counter without accounts: no sign-in screen (the tests of the counter itself start there).
-    signIn: { required: false, user: null, sandboxAccounts: [] },
+    signIn: { required: false, user: null, locked: null, sandboxAccounts: [] },
     about: aboutInfo(),
+    // Off, so that no test but the idle tests' ever sees the window clear itself or lock.
+    privacy: { idleClearSeconds: null, lockSeconds: null, countdownSeconds: 15 },
     ...over,
   };
 }
@@ -239,6 +243,8 @@ export function aboutInfo(over = {}) {
     keyFingerprint: KEY_FINGERPRINT,
     dataDir: '/home/guitai/.local/share/yueshang-counter',
     configPath: null,
+    storageKey: { backend: 'file', label: '仅本用户可读的密钥文件', location: '/home/guitai/.config/yueshang-counter/keys/storage-key-9a1f.key' },
+    plainSecrets: [],
     ...over,
   };
 }
@@ -256,7 +262,7 @@ export const SANDBOX_ACCOUNTS = [
 export function signedCounter(user = null, over = {}) {
   return counterInfo({
     operator: user ? { account: user.account, name: user.name } : { account: 'wangxm', name: '王小明' },
-    signIn: { required: true, user, sandboxAccounts: [] },
+    signIn: { required: true, user, locked: null, sandboxAccounts: [] },
     ...over,
   });
 }

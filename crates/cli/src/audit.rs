@@ -1,6 +1,7 @@
 //! `yueshang audit export` and `yueshang audit verify`: the daily audit export and its offline check.
 
 use crate::output::{self, EXIT_FAILED, say};
+use crate::scan::open_counter_cache;
 use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -10,7 +11,7 @@ use yueshang_core::Error;
 use yueshang_core::audit::AuditContext;
 use yueshang_core::audit::day::{DaysExport, days_bounds, export_days};
 use yueshang_core::audit::export::{ExportReport, Formats};
-use yueshang_core::audit::key::{CounterKey, key_path};
+use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::verify::{VerifyReport, problem_row, verify_export};
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::china_tz;
@@ -154,13 +155,12 @@ fn exporter(config: Option<PathBuf>, cache: &Cache, first_seq: i64) -> Result<Au
 fn run_export(args: ExportArgs) -> Result<Option<ExportReport>, Error> {
     let (from, to) = chosen_days(&args);
     let (start, end) = days_bounds(from, to)?;
-    let data_dir = config::data_dir(args.data_dir.clone())?;
-    let cache = Cache::open(&data_dir.join("cache.sqlite3"))?;
+    let cache = open_counter_cache(args.config.as_deref(), args.data_dir.clone())?;
     let Some((first_seq, _)) = cache.seq_range_between(start, end)? else {
         return Ok(None);
     };
     let by = exporter(args.config.clone(), &cache, first_seq)?;
-    let key = CounterKey::load_or_create(&key_path(&data_dir))?;
+    let key = CounterKey::load_or_create(&cache)?;
     let formats = match args.format {
         Format::Csv => Formats { csv: true, xlsx: false },
         Format::Xlsx => Formats { csv: false, xlsx: true },

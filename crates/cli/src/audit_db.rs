@@ -8,8 +8,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use yueshang_core::audit::checkpoint::{ChainStatus, tampered_seq};
-use yueshang_core::audit::key::{CounterKey, key_path};
-use yueshang_core::config;
+use yueshang_core::audit::key::CounterKey;
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyDbArgs {
@@ -84,7 +83,7 @@ fn print_status(status: &ChainStatus) {
 }
 
 pub(crate) fn key(args: KeyArgs) -> ExitCode {
-    let loaded = config::data_dir(args.data_dir).and_then(|dir| CounterKey::load_or_create(&key_path(&dir)));
+    let loaded = open_cache(args.data_dir).and_then(|cache| CounterKey::load_or_create(&cache));
     match loaded {
         Ok(key) => {
             say!("{}", key.fingerprint());

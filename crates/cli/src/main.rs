@@ -8,6 +8,7 @@ mod output;
 mod record;
 mod scan;
 mod sim;
+mod storage;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,10 @@ enum Command {
     Outbox(record::OutboxArgs),
     /// The counter's accounts (sign-in and roles): add, list, disable, enable, passwd.
     Accounts(accounts::AccountsArgs),
+    /// The sealed cache: erase licenses past their retention now (`purge`), wipe it after a lost key (`reset`), where its key is (`key`).
+    Cache(storage::CacheArgs),
+    /// Gateway credentials kept sealed on this PC: set, list, import from a configuration file.
+    Secrets(storage::SecretsArgs),
 }
 
 /// Where the cache lives: `--data-dir`, else `YUESHANG_DATA_DIR`, else the platform's data folder.
@@ -64,6 +69,8 @@ fn main() -> ExitCode {
             Command::Submit(args) => record::submit(args).await,
             Command::Outbox(args) => record::outbox(args).await,
             Command::Accounts(args) => accounts::run(args),
+            Command::Cache(args) => storage::cache(args),
+            Command::Secrets(args) => storage::secrets(args),
         }
     })
 }

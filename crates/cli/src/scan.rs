@@ -3,13 +3,16 @@
 use crate::output::{self, EXIT_PARTIAL, ErrorDto, say};
 use clap::Args;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use url::Url;
+use yueshang_core::audit::key::CounterKey;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::config::{self, Config, Mode, Settings};
+use yueshang_core::keystore::KeyStore;
+use yueshang_core::secrets;
 use yueshang_core::station::{ScanEvent, ScanOutcome, Station};
 use yueshang_core::{Error, ErrorCode};
 
@@ -44,8 +47,10 @@ pub(crate) struct CounterArgs {
 impl CounterArgs {
     /// The counter's station: the configured (or sandbox) gateway and the cache in the data folder.
     pub(crate) fn station(self) -> Result<Station, Error> {
-        let settings = settings(self.config, self.sim)?;
-        Station::new(settings, open_cache(self.data_dir)?, Arc::new(SystemClock), Arc::new(RandomNonces))
+        let mut settings = settings(self.config.clone(), self.sim)?;
+        let cache = open_counter_cache(self.config.as_deref(), self.data_dir)?;
+        secrets::fill_gateway(&mut settings.gateway, &cache)?;
+        Station::new(settings, cache, Arc::new(SystemClock), Arc::new(RandomNonces))
     }
 }
 
@@ -77,9 +82,19 @@ fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error
     }
 }
 
+/// The counter's cache in the data folder, unlocked with its storage key from the configuration
+/// folder (`YUESHANG_CONFIG`'s or the platform's, as the app finds it).
 pub(crate) fn open_cache(data_dir: Option<PathBuf>) -> Result<Arc<Cache>, Error> {
+    open_counter_cache(None, data_dir)
+}
+
+/// The cache of the counter started with this configuration file: its keys are in the file's folder.
+pub(crate) fn open_counter_cache(config: Option<&Path>, data_dir: Option<PathBuf>) -> Result<Arc<Cache>, Error> {
     let dir = config::data_dir(data_dir)?;
-    Ok(Arc::new(Cache::open(&dir.join("cache.sqlite3"))?))
+    let keys = KeyStore::for_config(config::config_file(config.map(Path::to_path_buf)).as_deref())?;
+    let cache = Cache::open(&dir.join("cache.sqlite3"), &keys)?;
+    CounterKey::import_legacy_file(&cache, &dir)?;
+    Ok(Arc::new(cache))
 }
 
 #[derive(Serialize)]

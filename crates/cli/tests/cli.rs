@@ -8,6 +8,23 @@ use std::process::{Child, Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_yueshang");
 
+/// The configuration folder every `yueshang` of these tests uses (where storage keys go), in the
+/// target folder, so tests never touch the machine's own `~/.config`.
+fn config_home() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-config-home")
+}
+
+/// The storage keys of a counter started without `--config`, as the binary finds them.
+fn default_keys() -> yueshang_core::keystore::KeyStore {
+    yueshang_core::keystore::KeyStore::new(config_home().join("yueshang-counter"))
+}
+
+fn yueshang() -> Command {
+    let mut command = Command::new(BIN);
+    command.env("XDG_CONFIG_HOME", config_home()).env_remove("YUESHANG_CONFIG");
+    command
+}
+
 /// A `yueshang sim` process, killed when dropped.
 struct Sim {
     child: Child,
@@ -16,7 +33,7 @@ struct Sim {
 
 impl Sim {
     fn start(args: &[&str]) -> Sim {
-        let mut child = Command::new(BIN)
+        let mut child = yueshang()
             .arg("sim")
             .args(args)
             .stdout(Stdio::piped())
@@ -41,7 +58,7 @@ impl Drop for Sim {
 
 /// Runs the binary and returns its exit code and stdout parsed as JSON.
 fn run_json(args: &[&str]) -> (i32, Value) {
-    let out = Command::new(BIN).args(args).output().expect("run yueshang");
+    let out = yueshang().args(args).output().expect("run yueshang");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!("{args:?} printed no JSON ({e}): {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr))
@@ -163,7 +180,7 @@ fn faults_given_to_the_sim_process_reach_the_scan() {
     assert_eq!(code, 3, "some licenses failed: {out}");
     assert!(out["licenses"].as_array().unwrap().iter().all(|l| l["error"]["code"] == "GATEWAY_UNAVAILABLE"));
 
-    let out = Command::new(BIN).args(["sim", "--fault", "nonsense"]).output().unwrap();
+    let out = yueshang().args(["sim", "--fault", "nonsense"]).output().unwrap();
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("KIND"), "the grammar is explained");
 }
@@ -314,7 +331,7 @@ fn a_submit_killed_while_its_request_is_in_flight_is_sent_once_by_outbox_send() 
     let biz_num = scanned_case(&sim, data.path());
 
     let data_dir = data.path().to_str().unwrap();
-    let mut child = Command::new(BIN)
+    let mut child = yueshang()
         .args(["submit", &biz_num, "--status", "ACCEPTED", "--sim", &sim.url, "--data-dir", data_dir, "--json"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -372,7 +389,7 @@ fn a_day_of_real_scans_is_exported_verified_and_tampering_named_by_row() {
         assert_eq!(verified["head"], exported["head"]);
     }
     let csv = files.iter().find(|f| f.ends_with(".csv")).unwrap();
-    let plain = Command::new(BIN).args(["audit", "verify", csv]).output().unwrap();
+    let plain = yueshang().args(["audit", "verify", csv]).output().unwrap();
     let said = String::from_utf8_lossy(&plain.stdout);
     assert!(said.starts_with(&format!("intact: {events} events")), "{said}");
 
@@ -400,15 +417,15 @@ fn a_day_of_real_scans_is_exported_verified_and_tampering_named_by_row() {
 
 /// Three events written by the core into `data_dir`, the first two covered by a signed checkpoint.
 fn chained_counter(data_dir: &Path) -> String {
-    use yueshang_core::audit::key::{CounterKey, key_path};
+    use yueshang_core::audit::key::CounterKey;
     use yueshang_core::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
-    let cache = yueshang_core::cache::Cache::open(&data_dir.join("cache.sqlite3")).unwrap();
+    let cache = yueshang_core::cache::Cache::open(&data_dir.join("cache.sqlite3"), &default_keys()).unwrap();
     let ctx = AuditContext { operator_account: "clerk01".into(), hall_code: "4401061".into(), counter: "B07".into() };
     let at = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:00:00.417+08:00").unwrap();
     for kind in [AuditKind::Scan, AuditKind::Exchange, AuditKind::ScanDone] {
         cache.append_audit(&ctx, &AuditEvent::new(kind, Outcome::Ok), at).unwrap();
     }
-    let key = CounterKey::load_or_create(&key_path(data_dir)).unwrap();
+    let key = CounterKey::load_or_create(&cache).unwrap();
     cache.sign_checkpoint(&key, "4401061", "B07", 1, 2, at).unwrap();
     key.fingerprint()
 }
@@ -423,13 +440,13 @@ fn verify_db_reports_an_intact_chain_and_names_the_first_tampered_event() {
     assert_eq!(code, 0, "{intact}");
     assert_eq!((intact["count"].as_i64(), intact["checkpoints"].as_i64()), (Some(3), Some(1)), "{intact}");
     assert_eq!(intact["head"].as_str().map(str::len), Some(64), "{intact}");
-    let plain = Command::new(BIN).args(["audit", "verify-db", "--data-dir", dir]).output().unwrap();
+    let plain = yueshang().args(["audit", "verify-db", "--data-dir", dir]).output().unwrap();
     let said = String::from_utf8_lossy(&plain.stdout);
     assert!(plain.status.success() && said.starts_with("审计链完整，共 3 条"), "{said}");
 
-    let key = Command::new(BIN).args(["audit", "key", "--data-dir", dir]).output().unwrap();
+    let key = yueshang().args(["audit", "key", "--data-dir", dir]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&key.stdout).trim(), fingerprint);
-    let pem = Command::new(BIN).args(["audit", "key", "--pem", "--data-dir", dir]).output().unwrap();
+    let pem = yueshang().args(["audit", "key", "--pem", "--data-dir", dir]).output().unwrap();
     let pem = String::from_utf8(pem.stdout).unwrap();
     assert!(pem.starts_with(&format!("{fingerprint}\n-----BEGIN PUBLIC KEY-----\n")), "{pem}");
     assert!(pem.ends_with("-----END PUBLIC KEY-----\n"), "{pem}");
@@ -453,7 +470,7 @@ fn verify_db_reports_an_intact_chain_and_names_the_first_tampered_event() {
 fn accounts(data_dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
     use std::io::Write as _;
     // No request is made: the sandbox address only names the counter's settings.
-    let mut child = Command::new(BIN)
+    let mut child = yueshang()
         .arg("accounts")
         .args(args)
         .args(["--sim", "http://127.0.0.1:9/", "--data-dir", data_dir.to_str().unwrap()])
@@ -517,4 +534,112 @@ fn it_manages_accounts_without_a_password_ever_on_the_command_line_or_screen() {
     let (code, json) = run_json(&["audit", "verify-db", "--data-dir", d.to_str().unwrap(), "--json"]);
     assert_eq!(code, 0, "{json}");
     assert_eq!(json["count"], 4, "two adds, a disable and a password reset: {json}");
+}
+
+#[test]
+fn cache_purge_erases_by_the_rule_or_all_and_prints_counts() {
+    let sim = Sim::start(&[]);
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let granted = yueshang_gateway_sim::samples::enterprises()
+        .into_iter()
+        .filter(|e| e.consent == yueshang_gateway_sim::samples::Consent::Granted && !e.licenses.is_empty());
+    for sample in granted.take(2) {
+        let (code, json) = scan(&sim, &issue(&sim, &sample.uscc), data.path());
+        assert!(code == 0 || code == 3, "{json}");
+    }
+    let (_, listed) = run_json(&["licenses", "--data-dir", dir, "--json"]);
+    let cached = listed.as_array().unwrap().len() as u64;
+    assert!(cached >= 2, "{listed}");
+
+    // Fetched today: the default rule (one day) keeps them.
+    let (code, kept) = run_json(&["cache", "purge", "--data-dir", dir, "--json"]);
+    assert_eq!((code, kept), (0, serde_json::json!({"purged_customers": 0, "purged_licenses": 0})));
+    let (code, all) = run_json(&["cache", "purge", "--all", "--data-dir", dir, "--json"]);
+    assert_eq!((code, all), (0, serde_json::json!({"purged_customers": 2, "purged_licenses": cached})));
+    let (_, listed) = run_json(&["licenses", "--data-dir", dir, "--json"]);
+    assert_eq!(listed, serde_json::json!([]));
+
+    let (code, key) = run_json(&["cache", "key", "--data-dir", dir, "--json"]);
+    assert_eq!((code, key["backend"].as_str()), (0, Some("file")), "{key}");
+    let location = key["location"].as_str().unwrap();
+    assert!(location.starts_with(config_home().to_str().unwrap()) && !location.starts_with(dir), "{location}");
+}
+
+#[test]
+fn secrets_are_set_listed_without_values_and_moved_out_of_a_configuration_file() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let conf_dir = tempfile::tempdir().unwrap();
+    let config = conf_dir.path().join("config.toml");
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config.example.toml")).unwrap();
+    let with_secrets = example
+        .replace("# token = ", "token = ")
+        .replace("# password = ", "password = ")
+        .replace("# app_secret = ", "app_secret = ");
+    std::fs::write(&config, &with_secrets).unwrap();
+    let conf = config.to_str().unwrap();
+
+    let (code, listed) = run_json(&["secrets", "list", "--config", conf, "--data-dir", dir, "--json"]);
+    assert_eq!(code, 0, "{listed}");
+    assert!(listed.as_array().unwrap().iter().all(|s| s["set"] == false), "{listed}");
+
+    let moved = yueshang().args(["secrets", "import", "--config", conf, "--data-dir", dir]).output().unwrap();
+    let said = String::from_utf8_lossy(&moved.stdout);
+    assert!(moved.status.success(), "{said}{}", String::from_utf8_lossy(&moved.stderr));
+    assert!(said.contains("gateway.token、gateway.password、gateway.app_secret"), "{said}");
+    let rewritten = std::fs::read_to_string(&config).unwrap();
+    for line in rewritten.lines() {
+        let key = line.split('=').next().unwrap().trim();
+        assert!(!["token", "password", "app_secret"].contains(&key), "a secret stayed: {line}");
+    }
+    assert!(rewritten.contains("paasid") && rewritten.contains("# "), "the rest and the comments stay");
+    let leftovers: Vec<_> = std::fs::read_dir(conf_dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(leftovers.iter().all(|n| n == "config.toml" || n == "keys"), "no backup of the plain file: {leftovers:?}");
+
+    let mut set = yueshang()
+        .args(["secrets", "set", "token", "--stdin", "--config", conf, "--data-dir", dir])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    set.stdin.take().unwrap().write_all(b"new-paas-token-9f3\n").unwrap();
+    assert!(set.wait().unwrap().success());
+    let (code, listed) = run_json(&["secrets", "list", "--config", conf, "--data-dir", dir, "--json"]);
+    assert_eq!(code, 0);
+    assert!(listed.as_array().unwrap().iter().all(|s| s["set"] == true), "{listed}");
+    assert!(!listed.to_string().contains("new-paas-token-9f3"));
+    // Stored sealed: nowhere in the data folder in plain text.
+    for entry in std::fs::read_dir(data.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(18).any(|w| w == b"new-paas-token-9f3"));
+    }
+    // The keys of a counter with a configuration file live beside that file.
+    let (_, key) = run_json(&["cache", "key", "--config", conf, "--data-dir", dir, "--json"]);
+    assert!(key["location"].as_str().unwrap().starts_with(conf_dir.path().to_str().unwrap()), "{key}");
+}
+
+#[test]
+fn a_lost_storage_key_is_named_and_reset_after_a_confirmation_keeps_the_audit_trail() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    chained_counter(data.path());
+    let (_, key) = run_json(&["cache", "key", "--data-dir", dir, "--json"]);
+    std::fs::remove_file(key["location"].as_str().unwrap()).unwrap();
+
+    let (code, lost) = run_json(&["licenses", "--data-dir", dir, "--json"]);
+    assert_eq!((code, lost["error"]["code"].as_str()), (1, Some("STORAGE_KEY_MISSING")), "{lost}");
+    assert!(lost["error"]["message"].as_str().unwrap().contains("yueshang cache reset"), "{lost}");
+
+    // Without a terminal and without --yes nothing happens.
+    let refused = yueshang().args(["cache", "reset", "--data-dir", dir]).stdin(Stdio::null()).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let reset = yueshang().args(["cache", "reset", "--yes", "--data-dir", dir]).output().unwrap();
+    assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
+    let (code, listed) = run_json(&["licenses", "--data-dir", dir, "--json"]);
+    assert_eq!((code, listed), (0, serde_json::json!([])));
+    let (code, chain) = run_json(&["audit", "verify-db", "--data-dir", dir, "--json"]);
+    assert_eq!((code, chain["count"].as_i64()), (0, Some(4)), "three events and the reset: {chain}");
 }

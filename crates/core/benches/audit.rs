@@ -11,11 +11,12 @@ use std::path::Path;
 use std::time::Instant;
 use yueshang_core::audit::day::{EventFilter, Labels, events as day_events, summarize};
 use yueshang_core::audit::export::{ExportRequest, Formats, export};
-use yueshang_core::audit::key::{CounterKey, key_path};
+use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::verify::verify_export;
 use yueshang_core::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::china_tz;
+use yueshang_core::keystore::{KeyStore, Preference};
 
 /// Peak resident memory so far (VmHWM, kB), where /proc tells it.
 fn peak_kb() -> Option<u64> {
@@ -57,7 +58,8 @@ impl std::fmt::Display for Took {
 fn main() {
     let events: u32 = if std::env::args().any(|a| a == "--bench") { 100_000 } else { 2_000 };
     let dir = tempfile::tempdir().expect("temp dir");
-    let cache = Cache::open(&dir.path().join("cache.sqlite3")).expect("cache");
+    let keys = KeyStore::with_preference(dir.path().join("config"), Preference::File);
+    let cache = Cache::open(&dir.path().join("cache.sqlite3"), &keys).expect("cache");
     let ctx = AuditContext { operator_account: "clerk01".into(), hall_code: "4401061".into(), counter: "B07".into() };
     let start = china_tz().with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap();
     let began = Instant::now();
@@ -73,7 +75,7 @@ fn main() {
         cache.append_audit(&ctx, &event, at).expect("append");
     }
     println!("audit: {events} events generated in {} ms", began.elapsed().as_millis());
-    let key = CounterKey::load_or_create(&key_path(dir.path())).expect("key");
+    let key = CounterKey::load_or_create(&cache).expect("key");
     let range = cache.seq_range_between(start, start + Duration::days(2)).expect("range").expect("events in range");
     let out = dir.path().join("out");
 

@@ -9,6 +9,7 @@ use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::domain::EnterpriseCode;
 use yueshang_core::gateway::GatewayClient;
+use yueshang_core::keystore::{KeyStore, Preference};
 use yueshang_core::station::Station;
 use yueshang_gateway_sim::samples::{self, Consent};
 use yueshang_gateway_sim::{SandboxGateway, SimOptions};
@@ -38,7 +39,8 @@ impl Bench {
 
     fn station(&self, run: usize) -> Station {
         let settings = yueshang_gateway_sim::sandbox_settings(&self.sim.base_url());
-        let cache = Cache::open(&self.dir.path().join(format!("cache-{run}.sqlite3"))).expect("cache");
+        let keys = KeyStore::with_preference(self.dir.path().join("config"), Preference::File);
+        let cache = Cache::open(&self.dir.path().join(format!("cache-{run}.sqlite3")), &keys).expect("cache");
         Station::new(settings, Arc::new(cache), Arc::new(SystemClock), Arc::new(RandomNonces)).expect("station")
     }
 

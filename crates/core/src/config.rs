@@ -57,6 +57,10 @@ pub struct GatewaySettings {
     pub password: Secret,
     pub app_key: String,
     pub app_secret: Secret,
+    /// The secrets this configuration file itself carries in plain text (`gateway.token`, …):
+    /// allowed (development, sandbox), warned about by the doctor and the setup screen. Those it
+    /// leaves out come from the sealed store (`yueshang secrets set`).
+    pub secrets_in_file: Vec<&'static str>,
 }
 
 /// Knobs with good defaults that IT rarely touches and tests shorten.
@@ -156,6 +160,34 @@ impl Default for AuditSettings {
     }
 }
 
+/// The most days a license may stay cached: a customer's files are kept only as long as the job needs
+/// (PIPL art. 19), at most a month for a case that spans days.
+pub const MAX_LICENSE_RETENTION_DAYS: u32 = 30;
+
+/// `[retention]` and `[privacy]`: how long a customer's licenses stay in the cache, and when an
+/// unattended window clears itself and locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivacySettings {
+    /// 1 (default): everything fetched before today's midnight (China time) is purged; N: before
+    /// the midnight N-1 days ago; 0: a customer's licenses are purged at 下一位.
+    pub license_days: u32,
+    /// With a customer on the desk and nobody touching the window for this long, a countdown
+    /// starts and then the desk clears as at 下一位; `None`: never.
+    pub idle_clear: Option<Duration>,
+    /// On a counter with accounts, the session locks after this long without a touch; `None`: never.
+    pub lock: Option<Duration>,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            license_days: 1,
+            idle_clear: Some(Duration::from_secs(5 * 60)),
+            lock: Some(Duration::from_secs(15 * 60)),
+        }
+    }
+}
+
 /// Everything the flow needs, complete and checked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -167,6 +199,7 @@ pub struct Settings {
     pub tuning: Tuning,
     pub printing: PrintingSettings,
     pub audit: AuditSettings,
+    pub privacy: PrivacySettings,
 }
 
 impl Settings {
@@ -195,6 +228,7 @@ pub struct Config {
     pub tuning: Tuning,
     pub printing: PrintingSettings,
     pub audit: AuditSettings,
+    pub privacy: PrivacySettings,
 }
 
 impl Config {
@@ -231,6 +265,7 @@ impl Config {
                     tuning: self.tuning,
                     printing: self.printing,
                     audit: self.audit,
+                    privacy: self.privacy,
                 });
             }
             (Mode::Gateway, None, _) => return Err(Error::config("gateway", "缺失")),
@@ -246,6 +281,7 @@ impl Config {
             tuning: self.tuning,
             printing: self.printing,
             audit: self.audit,
+            privacy: self.privacy,
         })
     }
 }
@@ -267,6 +303,10 @@ struct RawConfig {
     printing: RawPrinting,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
+    retention: RawRetention,
+    #[serde(default)]
+    privacy: RawPrivacy,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -338,6 +378,19 @@ struct RawAudit {
     export_dir: Option<PathBuf>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    license_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    idle_clear_minutes: Option<u32>,
+    lock_minutes: Option<u32>,
+}
+
 /// Where a counter's files live, the same for the app and the CLI on every PC.
 fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("cn", "gdzwfw", "yueshang-counter")
@@ -375,10 +428,15 @@ fn required(value: Option<String>, key: &str) -> Result<String> {
     }
 }
 
-fn required_secret(value: Option<Secret>, key: &str) -> Result<Secret> {
+/// A secret the file may leave out (it is then taken from the sealed store); present, it must not be blank.
+fn optional_secret(value: Option<Secret>, key: &'static str, in_file: &mut Vec<&'static str>) -> Result<Secret> {
     match value {
-        Some(v) if !v.expose().trim().is_empty() => Ok(Secret::new(v.expose().trim())),
-        _ => Err(Error::config(key, "不能为空")),
+        None => Ok(Secret::default()),
+        Some(v) if !v.expose().trim().is_empty() => {
+            in_file.push(key);
+            Ok(Secret::new(v.expose().trim()))
+        }
+        Some(_) => Err(Error::config(key, "不能为空（删掉这一行，改用 yueshang secrets set 保存）")),
     }
 }
 
@@ -444,6 +502,7 @@ impl RawConfig {
             tuning: self.tuning.check()?,
             printing: self.printing.check()?,
             audit: self.audit.check()?,
+            privacy: privacy_settings(self.retention, self.privacy)?,
         })
     }
 }
@@ -465,19 +524,21 @@ impl RawGateway {
             let v = required(value, key)?;
             Uscc::parse(&v).map(|u| u.as_str().to_owned()).map_err(|_| Error::config(key, "不是有效的统一社会信用代码"))
         };
+        let mut in_file = Vec::new();
         Ok(GatewaySettings {
             environment,
             yst_base: base_url(self.yst_base, "gateway.yst_base")?,
             license_base: base_url(self.license_base, "gateway.license_base")?,
             paasid,
-            token: required_secret(self.token, "gateway.token")?,
+            token: optional_secret(self.token, "gateway.token", &mut in_file)?,
             system_id: required(self.system_id, "gateway.system_id")?,
             vender_id: uscc_of(self.vender_id, "gateway.vender_id")?,
             department_id: uscc_of(self.department_id, "gateway.department_id")?,
             account: required(self.account, "gateway.account")?,
-            password: required_secret(self.password, "gateway.password")?,
+            password: optional_secret(self.password, "gateway.password", &mut in_file)?,
             app_key: required(self.app_key, "gateway.app_key")?,
-            app_secret: required_secret(self.app_secret, "gateway.app_secret")?,
+            app_secret: optional_secret(self.app_secret, "gateway.app_secret", &mut in_file)?,
+            secrets_in_file: in_file,
         })
     }
 }
@@ -584,6 +645,32 @@ impl RawAudit {
     }
 }
 
+fn privacy_settings(retention: RawRetention, privacy: RawPrivacy) -> Result<PrivacySettings> {
+    let mut p = PrivacySettings::default();
+    if let Some(days) = retention.license_days {
+        if days > MAX_LICENSE_RETENTION_DAYS {
+            return Err(Error::config(
+                "retention.license_days",
+                format!(
+                    "不能超过 {MAX_LICENSE_RETENTION_DAYS} 天（证照只在办事需要的时间内保留），请改为 0 到 {MAX_LICENSE_RETENTION_DAYS}"
+                ),
+            ));
+        }
+        p.license_days = days;
+    }
+    let minutes = |value: Option<u32>, key: &str, default: Option<Duration>| -> Result<Option<Duration>> {
+        match value {
+            None => Ok(default),
+            Some(0) => Ok(None),
+            Some(m) if m <= 24 * 60 => Ok(Some(Duration::from_secs(u64::from(m) * 60))),
+            Some(_) => Err(Error::config(key, "不能超过 1440（一天）；0 表示不启用")),
+        }
+    };
+    p.idle_clear = minutes(privacy.idle_clear_minutes, "privacy.idle_clear_minutes", p.idle_clear)?;
+    p.lock = minutes(privacy.lock_minutes, "privacy.lock_minutes", p.lock)?;
+    Ok(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -674,6 +761,21 @@ name = "食品经营许可（新办）"
     }
 
     #[test]
+    fn privacy_defaults_and_limits() {
+        let defaults = Config::parse("").unwrap().privacy;
+        assert_eq!(defaults.license_days, 1);
+        assert_eq!(defaults.idle_clear, Some(Duration::from_secs(300)));
+        assert_eq!(defaults.lock, Some(Duration::from_secs(900)));
+        let set = Config::parse("[retention]\nlicense_days = 0\n[privacy]\nidle_clear_minutes = 2\nlock_minutes = 0\n")
+            .unwrap()
+            .privacy;
+        assert_eq!((set.license_days, set.idle_clear, set.lock), (0, Some(Duration::from_secs(120)), None));
+        check_err("[retention]\nlicense_days = 31\n", "retention.license_days");
+        check_err("[privacy]\nidle_clear_minutes = 1441\n", "privacy.idle_clear_minutes");
+        check_err("[privacy]\nidle_minutes = 5\n", "idle_minutes");
+    }
+
+    #[test]
     fn audit_retention_can_only_be_lengthened() {
         let settings = Config::parse(GATEWAY_CONFIG).unwrap().into_settings(None).unwrap();
         assert_eq!(settings.audit.retention_days, 180);
@@ -694,6 +796,19 @@ name = "食品经营许可（新办）"
         let text = include_str!("../../../config.example.toml");
         let settings = Config::parse(text).unwrap().into_settings(None).unwrap();
         assert_eq!(settings.gateway.paasid, "yst_example");
+        assert!(settings.gateway.secrets_in_file.is_empty(), "the example keeps its secrets out of the file");
+    }
+
+    #[test]
+    fn secrets_may_be_left_to_the_sealed_store_and_those_in_the_file_are_named() {
+        let g = Config::parse(GATEWAY_CONFIG).unwrap().gateway.unwrap();
+        assert_eq!(g.secrets_in_file, ["gateway.token", "gateway.password", "gateway.app_secret"]);
+        let without = GATEWAY_CONFIG
+            .replace("token = \"paas-token-value\"\n", "")
+            .replace("app_secret = \"app-secret-value\"\n", "");
+        let g = Config::parse(&without).unwrap().gateway.unwrap();
+        assert_eq!(g.secrets_in_file, ["gateway.password"]);
+        assert!(g.token.is_empty() && g.app_secret.is_empty());
     }
 
     #[test]

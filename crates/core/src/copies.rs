@@ -17,6 +17,7 @@ use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use zeroize::Zeroizing;
 
 /// Preference keys the counter remembers between sessions.
 const LAST_PRINTER: &str = "printing.last_printer";
@@ -97,14 +98,14 @@ struct Source {
     uscc: String,
     item_code: String,
     item_name: String,
-    auth_code: String,
+    auth_code: crate::secret::Secret,
     auth_expires_at: DateTime<FixedOffset>,
     status: LicenseStatus,
     issue_state: IssueState,
     begin_date: Option<chrono::NaiveDate>,
     expiry_date: Option<chrono::NaiveDate>,
     checked_at: DateTime<FixedOffset>,
-    file: Option<(String, Vec<u8>)>,
+    file: Option<(String, Zeroizing<Vec<u8>>)>,
 }
 
 /// The counter's stamped copies: made, printed and saved for the case on the desk, or by handling
@@ -338,7 +339,7 @@ impl Copies {
             return Ok((source.checked_at, true));
         }
         let fetched = if now < source.auth_expires_at {
-            self.station.gateway().get_license(&source.auth_code).await
+            self.station.gateway().get_license(source.auth_code.expose()).await
         } else {
             Err(Error::with_fact(ErrorCode::AuthCodeExpired, "本次授权已结束，无法联网复核。"))
         };
@@ -376,12 +377,13 @@ impl Copies {
     }
 
     fn source(&self, biz_num: &str, license_code: &str) -> Result<Source> {
-        let source = self.station.cache().read(|conn| {
-            Ok(conn
+        let cache = self.station.cache();
+        let source = cache.read(|conn| {
+            let sealed = conn
                 .query_row(
-                    "SELECT l.name, a.auth_id, a.uscc, a.service_item_code, a.service_item_name, al.auth_code,
+                    "SELECT l.name, a.auth_id, a.uscc, a.service_item_code, a.service_item_name, al.auth_code_sealed,
                             a.expires_at, l.status_at_fetch, l.license_status, l.begin_date, l.expiry_date,
-                            COALESCE(l.checked_at, l.fetched_at), f.mime, f.content
+                            COALESCE(l.checked_at, l.fetched_at), f.mime, f.content_sealed
                      FROM authorizations a
                      JOIN licenses l ON l.auth_id = a.auth_id
                      JOIN authorized_licenses al ON al.auth_id = a.auth_id AND al.license_code = l.license_code
@@ -394,24 +396,35 @@ impl Copies {
                         let issue_state: String = r.get(8)?;
                         let mime: Option<String> = r.get(12)?;
                         let content: Option<Vec<u8>> = r.get(13)?;
-                        Ok(Source {
+                        let auth_code: Vec<u8> = r.get(5)?;
+                        let source = Source {
                             license_name: r.get(0)?,
                             auth_id: r.get(1)?,
                             uscc: r.get(2)?,
                             item_code: r.get(3)?,
                             item_name: r.get(4)?,
-                            auth_code: r.get(5)?,
+                            auth_code: crate::secret::Secret::default(),
                             auth_expires_at: time_at(r, 6)?,
                             status: LicenseStatus::parse(&status).unwrap_or(LicenseStatus::Revoked),
                             issue_state: IssueState::parse(&issue_state),
                             begin_date: date_at(r, 9)?,
                             expiry_date: date_at(r, 10)?,
                             checked_at: time_at(r, 11)?,
-                            file: mime.zip(content),
-                        })
+                            file: None,
+                        };
+                        Ok((source, auth_code, mime.zip(content)))
                     },
                 )
-                .optional()?)
+                .optional()?;
+            let Some((mut source, auth_code, file)) = sealed else { return Ok(None) };
+            let opened =
+                cache.open_sealed(conn, "authorized_licenses.auth_code", &source.auth_id, license_code, &auth_code)?;
+            source.auth_code = crate::secret::Secret::new(String::from_utf8_lossy(&opened));
+            if let Some((mime, content)) = file {
+                source.file =
+                    Some((mime, cache.open_sealed(conn, "files.content", &source.auth_id, license_code, &content)?));
+            }
+            Ok(Some(source))
         })?;
         source.ok_or_else(|| self.unknown(biz_num, license_code))
     }

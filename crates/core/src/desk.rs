@@ -8,11 +8,16 @@ use crate::domain::BizNum;
 use crate::error::{Error, ErrorCode, Result};
 use crate::outbox::{Outbox, OutboxRecord, RecordDraft, RecordStatus};
 use crate::print::queue::PrintJob;
+use crate::purge::{Scope, purge};
 use crate::station::{Customer, LicenseOutcome, ScanEvent, ScanOutcome, Station};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::task::AbortHandle;
+
+/// How long the window counts down, saying so, before an idle clear (any key stops it).
+pub const IDLE_CLEAR_COUNTDOWN: Duration = Duration::from_secs(15);
 
 /// Where a desk's scan events go; shared with the scan's task, so owned.
 pub type SharedObserver = Arc<dyn Fn(ScanEvent) + Send + Sync>;
@@ -169,11 +174,47 @@ impl Desk {
     /// Moves to the next customer: stops a running scan, forgets the enterprise and returns a
     /// new handling number.
     pub fn next_customer(&self) -> Result<BizNum> {
+        self.move_on(Leaving::Next)
+    }
+
+    /// Nobody touched the window for `[privacy] idle_clear_minutes` with a customer on the desk
+    /// (and the countdown ran out): the same as [`Desk::next_customer`], audited `idle_clear`
+    /// before the case's `case_closed`. With no customer on the desk nothing happens (`None`).
+    pub fn idle_clear(&self) -> Result<Option<BizNum>> {
+        if self.customer().is_none() {
+            return Ok(None);
+        }
+        self.move_on(Leaving::IdleClear).map(Some)
+    }
+
+    /// Nobody touched the window for `[privacy] lock_minutes`: the session locks (audited
+    /// `session_lock`; nobody may act until someone signs in again) and a customer on the desk is
+    /// closed as at 下一位. Nothing happens on a counter without accounts, with nobody signed in,
+    /// or when locked already (`None`); otherwise the locked person.
+    pub fn lock_session(&self) -> Result<Option<SignedIn>> {
+        let why = match self.station.settings().privacy.lock {
+            Some(after) => format!("{} 分钟无操作，会话锁定", after.as_secs().div_ceil(60)),
+            None => "会话锁定".to_owned(),
+        };
+        let Some(person) = self.accounts.lock_session(&why)? else { return Ok(None) };
+        if self.customer().is_some() {
+            self.move_on(Leaving::Next)?;
+        }
+        Ok(Some(person))
+    }
+
+    /// The one way a customer leaves the desk (下一位, idle clear, sign-in and sign-out, lock):
+    /// stops a running scan, forgets the enterprise and its copies, audits the case as closed
+    /// and returns a new handling number.
+    fn move_on(&self, why: Leaving) -> Result<BizNum> {
         let biz_num = self.station.next_biz_num()?;
         let mut state = self.lock();
         state.stop_scan();
         state.generation += 1;
         if let Some(previous) = state.customer.take() {
+            if let Leaving::IdleClear = why {
+                self.audit_idle_clear(&previous)?;
+            }
             self.close_case(&previous)?;
         }
         state.copies.clear();
@@ -181,22 +222,29 @@ impl Desk {
         Ok(biz_num)
     }
 
+    fn audit_idle_clear(&self, customer: &Customer) -> Result<()> {
+        let detail = match self.station.settings().privacy.idle_clear {
+            Some(after) => format!("{} 分钟无操作，自动清屏", after.as_secs().div_ceil(60)),
+            None => "自动清屏".to_owned(),
+        };
+        self.station.audit(&AuditEvent { detail: Some(detail), ..case_event(customer, AuditKind::IdleClear) })?;
+        Ok(())
+    }
+
     /// Audits that the clerk moved on from a customer, with or without a handling record (not
-    /// every scan becomes a case).
+    /// every scan becomes a case). Every way a customer leaves the desk ends here.
     fn close_case(&self, customer: &Customer) -> Result<()> {
         let biz_num = customer.biz_num.as_str();
         let detail = match self.outbox.record(biz_num)? {
             Some(record) => format!("closed with record {} ({})", record.status.as_str(), record.state.as_str()),
             None => "closed without record".to_owned(),
         };
-        self.station.audit(&AuditEvent {
-            service_item_code: Some(customer.item.code.clone()),
-            biz_num: Some(biz_num.to_owned()),
-            uscc: Some(customer.enterprise.uscc.as_str().to_owned()),
-            auth_id: Some(customer.authorization.auth_id.clone()),
-            detail: Some(detail),
-            ..AuditEvent::new(AuditKind::CaseClosed, Outcome::Info)
-        })?;
+        self.station.audit(&AuditEvent { detail: Some(detail), ..case_event(customer, AuditKind::CaseClosed) })?;
+        // `[retention] license_days = 0`: the customer's licenses go as they leave the desk.
+        if self.station.settings().privacy.license_days == 0 {
+            let scope = Scope::Customer(&customer.authorization.auth_id);
+            purge(self.station.cache(), scope, &self.station.audit_context(), self.station.clock().now_china())?;
+        }
         Ok(())
     }
 
@@ -275,12 +323,15 @@ impl Desk {
         self.station.retry_license(&customer, license_code, &|_| {}).await
     }
 
-    /// The cached annotated copy of one license of the current customer.
+    /// The cached annotated copy of one license of the current customer, opened for the viewer
+    /// (which takes the bytes: from here on they are the window's to forget).
     pub fn license_file(&self, license_code: &str) -> Result<Vec<u8>> {
         let customer = self.require_customer()?;
-        self.station.cache().file_content(&customer.authorization.auth_id, license_code)?.ok_or_else(|| {
-            Error::with_fact(ErrorCode::StorageFailed, "本机缓存中没有这张证照的加注件，请点“重试”重新获取。")
-        })
+        let mut bytes =
+            self.station.cache().file_content(&customer.authorization.auth_id, license_code)?.ok_or_else(|| {
+                Error::with_fact(ErrorCode::StorageFailed, "本机缓存中没有这张证照的加注件，请点“重试”重新获取。")
+            })?;
+        Ok(std::mem::take(&mut *bytes))
     }
 
     /// The customer on the desk, for someone allowed to act for them (signed in, account still
@@ -292,6 +343,26 @@ impl Desk {
 
     fn lock(&self) -> MutexGuard<'_, DeskState> {
         lock(&self.state)
+    }
+}
+
+/// Why a customer leaves the desk.
+#[derive(Debug, Clone, Copy)]
+enum Leaving {
+    /// 下一位, a new scan's customer, a sign-in or sign-out, a locked session.
+    Next,
+    /// Nobody touched the window for a while.
+    IdleClear,
+}
+
+/// An event about a customer's case, naming its item, handling number, enterprise and authorization.
+fn case_event(customer: &Customer, kind: AuditKind) -> AuditEvent {
+    AuditEvent {
+        service_item_code: Some(customer.item.code.clone()),
+        biz_num: Some(customer.biz_num.as_str().to_owned()),
+        uscc: Some(customer.enterprise.uscc.as_str().to_owned()),
+        auth_id: Some(customer.authorization.auth_id.clone()),
+        ..AuditEvent::new(kind, Outcome::Info)
     }
 }
 

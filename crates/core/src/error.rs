@@ -37,8 +37,11 @@ pub enum ErrorCode {
     /// This department may not read the license.
     LicenseNotAuthorized,
     ConfigInvalid,
-    /// The local cache (SQLite) failed.
+    /// The local cache (SQLite) failed, or a sealed value in it is damaged.
     StorageFailed,
+    /// The cache's storage key (master key) is not where the database says it was made: a database
+    /// copied from another PC, or a key deleted. IT wipes the sealed cache with `yueshang cache reset`.
+    StorageKeyMissing,
     /// The scan was abandoned: the clerk moved to the next customer, or a newer scan replaced it.
     ScanCancelled,
     /// Something about "the current customer" was asked while the counter has none.
@@ -92,7 +95,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 47] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::CodeInvalid,
         ErrorCode::CodeUnknown,
         ErrorCode::CodeExpired,
@@ -115,6 +118,7 @@ impl ErrorCode {
         ErrorCode::LicenseNotAuthorized,
         ErrorCode::ConfigInvalid,
         ErrorCode::StorageFailed,
+        ErrorCode::StorageKeyMissing,
         ErrorCode::ScanCancelled,
         ErrorCode::NoCustomer,
         ErrorCode::SandboxOnly,
@@ -167,6 +171,7 @@ impl ErrorCode {
             ErrorCode::LicenseNotAuthorized => "LICENSE_NOT_AUTHORIZED",
             ErrorCode::ConfigInvalid => "CONFIG_INVALID",
             ErrorCode::StorageFailed => "STORAGE_FAILED",
+            ErrorCode::StorageKeyMissing => "STORAGE_KEY_MISSING",
             ErrorCode::ScanCancelled => "SCAN_CANCELLED",
             ErrorCode::NoCustomer => "NO_CUSTOMER",
             ErrorCode::SandboxOnly => "SANDBOX_ONLY",
@@ -222,6 +227,9 @@ impl ErrorCode {
             ErrorCode::LicenseNotAuthorized => "本部门无权调阅该证照，请联系IT核对用证权限。",
             ErrorCode::ConfigInvalid => "配置有误，请联系IT修正配置文件。",
             ErrorCode::StorageFailed => "本机缓存读写失败，请重试；持续出现请联系IT检查磁盘。",
+            ErrorCode::StorageKeyMissing => {
+                "本机找不到缓存的存储密钥，加密的证照缓存无法打开。请联系IT：运行 yueshang cache reset 清空加密缓存后重新扫码（审计记录会保留）。"
+            }
             ErrorCode::ScanCancelled => "已切换到下一位办事人，上一次查询已取消。",
             ErrorCode::NoCustomer => "当前没有正在办理的企业，请先扫描粤商码。",
             ErrorCode::SandboxOnly => "该功能只在沙箱模式下可用。",

@@ -13,12 +13,16 @@ pub mod desk;
 pub mod domain;
 pub mod error;
 pub mod gateway;
+pub mod keystore;
 pub mod outbox;
 pub mod print;
+pub mod purge;
 pub mod secret;
+pub mod secrets;
 pub mod signing;
 pub mod station;
 pub mod supervision;
+pub mod vault;
 pub mod wire;
 
 pub use error::{Error, ErrorCode, Result};

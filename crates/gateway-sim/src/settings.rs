@@ -4,7 +4,9 @@ use crate::route::LICENSE_SERVICE_PREFIX;
 use crate::samples;
 use url::Url;
 use yueshang_core::accounts::{NewAccount, Role};
-use yueshang_core::config::{AuditSettings, Environment, GatewaySettings, PrintingSettings, Settings, Tuning};
+use yueshang_core::config::{
+    AuditSettings, Environment, GatewaySettings, PrintingSettings, PrivacySettings, Settings, Tuning,
+};
 use yueshang_core::contract::Contract;
 use yueshang_core::domain::{Counter, Operator, ServiceItem};
 use yueshang_core::secret::Secret;
@@ -52,6 +54,7 @@ pub fn sandbox_settings(base_url: &Url) -> Settings {
         tuning: Tuning::default(),
         printing: PrintingSettings::default(),
         audit: AuditSettings::default(),
+        privacy: PrivacySettings::default(),
     }
 }
 
@@ -71,6 +74,8 @@ fn sandbox_gateway_settings(base_url: &Url) -> GatewaySettings {
         password: Secret::new(SANDBOX_PASSWORD),
         app_key: SANDBOX_APP_KEY.to_owned(),
         app_secret: Secret::new(SANDBOX_APP_SECRET),
+        // The sandbox's credentials are public sample values, built in rather than in a file.
+        secrets_in_file: Vec::new(),
     }
 }
 

@@ -206,6 +206,11 @@ export const en: Messages = {
   'role.clerk': 'Clerk',
   'role.supervisor': 'Supervisor',
 
+  'idle.title': 'Clearing the screen in {n} s',
+  'idle.hint': '(press any key to keep working)',
+  'idle.why': 'Nobody has used the counter for a while: to protect the enterprise’s data, the screen will be cleared as by “Next customer”.',
+  'idle.cleared': 'Nobody used the counter for a while: the screen was cleared.',
+
   'signIn.title': 'Sign in',
   'signIn.subtitle': 'Type your account and password, then press Enter',
   'signIn.account': 'Account',
@@ -213,6 +218,8 @@ export const en: Messages = {
   'signIn.submit': 'Sign in',
   'signIn.signingIn': 'Signing in…',
   'signIn.expired': 'Your sign-in has ended. Please sign in again.',
+  'signIn.locked': 'Locked: {name}, please sign in again',
+  'signIn.lockedHint': 'Nobody used this PC for a while, so it locked and the enterprise on screen was cleared. {name}: type your password to go on. Signing in as someone else ends {name}’s sign-in.',
   'signIn.scanIgnored': 'Sign in first, then scan. The code just scanned was not used; scan it again.',
   'signIn.signOutFailed': 'Signed out, but this PC could not record the sign-out:',
   'signIn.help': 'Forgot the password or locked out? Ask the supervisor to reset it.',
@@ -233,6 +240,8 @@ export const en: Messages = {
   'about.dataDir': 'Data folder',
   'about.config': 'Configuration file',
   'about.noConfig': 'Sandbox mode: no configuration file',
+  'about.storageKey': 'Cache storage key',
+  'about.plainSecrets': 'The configuration file still holds {keys} in plain text. IT: run yueshang secrets import --config FILE to seal them on this PC.',
   'about.close': 'Close',
 
   'sup.title': 'Supervisor view',
@@ -326,6 +335,11 @@ export const en: Messages = {
   'audit.kind.account_locked': 'Account locked',
   'audit.kind.sign_out': 'Sign-out',
   'audit.kind.account_change': 'Account change',
+  'audit.kind.idle_clear': 'Idle clear',
+  'audit.kind.session_lock': 'Idle lock',
+  'audit.kind.cache_purge': 'Licenses erased',
+  'audit.kind.storage_reset': 'Cache reset',
+  'audit.kind.secret_change': 'Credential change',
 
   'export.title': 'Export the audit events of {date}',
   'export.explain': 'The files carry this counter’s SM2 signature: any edit, deletion or insertion is detected when verified.',

@@ -204,6 +204,11 @@ export const zhCN = {
   'role.clerk': '窗口人员',
   'role.supervisor': '值班长',
 
+  'idle.title': '{n} 秒后自动清屏',
+  'idle.hint': '（按任意键继续办理）',
+  'idle.why': '长时间无操作，为保护企业信息，屏幕将像“下一位”一样清空。',
+  'idle.cleared': '长时间无操作，已自动清屏。',
+
   'signIn.title': '请登录',
   'signIn.subtitle': '输入您的账号和密码，按回车登录',
   'signIn.account': '账号',
@@ -211,6 +216,8 @@ export const zhCN = {
   'signIn.submit': '登录',
   'signIn.signingIn': '正在登录…',
   'signIn.expired': '登录已失效，请重新登录',
+  'signIn.locked': '已锁定：{name}，请重新登录',
+  'signIn.lockedHint': '长时间无人操作，本机已锁定，屏幕上的企业信息已清除。{name}输入密码即可继续；换人登录则结束{name}的本次登录。',
   'signIn.scanIgnored': '请先登录，登录后再扫码。刚才的扫码没有使用，可以再扫一次。',
   'signIn.signOutFailed': '已退出登录，但本机没能记下这次退出：',
   'signIn.help': '忘记密码或账号被锁定，请找值班长重置密码。',
@@ -231,6 +238,8 @@ export const zhCN = {
   'about.dataDir': '数据文件夹',
   'about.config': '配置文件',
   'about.noConfig': '沙箱模式，不使用配置文件',
+  'about.storageKey': '缓存存储密钥',
+  'about.plainSecrets': '配置文件中仍以明文保存 {keys}。请 IT 运行 yueshang secrets import --config 配置文件，把它们加密保存到本机。',
   'about.close': '关闭',
 
   'sup.title': '值班长视图',
@@ -324,6 +333,11 @@ export const zhCN = {
   'audit.kind.account_locked': '账号锁定',
   'audit.kind.sign_out': '退出登录',
   'audit.kind.account_change': '账号管理',
+  'audit.kind.idle_clear': '闲置清屏',
+  'audit.kind.session_lock': '闲置锁定',
+  'audit.kind.cache_purge': '证照清除',
+  'audit.kind.storage_reset': '缓存重置',
+  'audit.kind.secret_change': '凭据管理',
 
   'export.title': '导出 {date} 的审计记录',
   'export.explain': '导出的文件带有本柜台的 SM2 签名，任何改动、删除或插入都能被校验出来。',

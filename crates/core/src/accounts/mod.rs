@@ -95,21 +95,62 @@ pub struct SignedIn {
     pub role: Role,
 }
 
-/// Who is signed in now, if anyone; held by the station, which names them in every event.
+/// Who is signed in now, if anyone, and whether their session is locked; held by the station,
+/// which names them in every event.
+///
+/// A locked shift still belongs to its person (events written meanwhile name them), but nobody
+/// may act for a customer until someone signs in again.
 #[derive(Debug, Default)]
-pub struct Shift(RwLock<Option<SignedIn>>);
+pub struct Shift(RwLock<ShiftState>);
+
+#[derive(Debug, Default)]
+struct ShiftState {
+    person: Option<SignedIn>,
+    locked: bool,
+}
 
 impl Shift {
+    /// The person whose shift it is, locked or not.
     pub fn current(&self) -> Option<SignedIn> {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.read().person.clone()
     }
 
+    /// The person whose session is locked, waiting for a sign-in.
+    pub fn locked(&self) -> Option<SignedIn> {
+        let state = self.read();
+        state.person.clone().filter(|_| state.locked)
+    }
+
+    /// Starts a shift (ending a locked one); the person whose shift it was.
     fn begin(&self, person: SignedIn) -> Option<SignedIn> {
-        self.0.write().unwrap_or_else(|p| p.into_inner()).replace(person)
+        let mut state = self.write();
+        state.locked = false;
+        state.person.replace(person)
     }
 
     fn end(&self) -> Option<SignedIn> {
-        self.0.write().unwrap_or_else(|p| p.into_inner()).take()
+        let mut state = self.write();
+        state.locked = false;
+        state.person.take()
+    }
+
+    /// Locks the session of the person signed in, if any and not locked already.
+    fn lock(&self) -> Option<SignedIn> {
+        let mut state = self.write();
+        if state.locked {
+            return None;
+        }
+        let person = state.person.clone()?;
+        state.locked = true;
+        Some(person)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ShiftState> {
+        self.0.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, ShiftState> {
+        self.0.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -130,8 +171,14 @@ impl Accounts {
         self.station.cache().read(store::any)
     }
 
+    /// The person whose shift it is (also while their session is locked).
     pub fn current(&self) -> Option<SignedIn> {
         self.station.shift().current()
+    }
+
+    /// The person whose session is locked, waiting for a sign-in.
+    pub fn locked(&self) -> Option<SignedIn> {
+        self.station.shift().locked()
     }
 
     /// Signs a person in. Wrong password: `SignInFailed` saying how many tries are left (none
@@ -164,8 +211,11 @@ impl Accounts {
             return Err(Error::new(ErrorCode::AccountDisabled));
         }
         let person = SignedIn { account: row.account.account.clone(), name: row.account.name, role: row.account.role };
+        let locked = self.locked();
+        let unlocks = locked.as_ref().is_some_and(|p| p.account == person.account);
+        let role = person.role.as_str();
         let event = AuditEvent {
-            detail: Some(person.role.as_str().to_owned()),
+            detail: Some(if unlocks { format!("{role}；解锁") } else { role.to_owned() }),
             ..AuditEvent::new(AuditKind::SignIn, Outcome::Ok)
         };
         let ctx = self.context_of(&person.account);
@@ -173,13 +223,28 @@ impl Accounts {
             store::record_sign_in(tx, &person.account, now)?;
             insert_audit(tx, &ctx, &event, now)
         })?;
-        // Someone forgot to sign out: their shift ends, on the record, before this one starts.
+        // Someone forgot to sign out, or left their session locked: their shift ends, on the
+        // record, and this one starts. The same person signing in again goes on with theirs.
         if let Some(previous) = self.station.shift().begin(person.clone())
             && previous.account != person.account
         {
-            self.audit_as(&previous.account, signed_out("另一账号登录"))?;
+            let why = if locked.is_some() { "会话锁定后另一账号登录" } else { "另一账号登录" };
+            self.audit_as(&previous.account, signed_out(why))?;
         }
         Ok(person)
+    }
+
+    /// Locks the session after `why` (e.g. nobody touched the window for a while): nobody may act
+    /// for a customer until someone signs in again; the same person signing in goes on with their
+    /// shift, another ends it (see [`Accounts::sign_in`]). Audited as `session_lock`, naming the
+    /// locked person. Nothing happens when nobody is signed in or the session is locked already;
+    /// the locked person otherwise.
+    pub fn lock_session(&self, why: &str) -> Result<Option<SignedIn>> {
+        let Some(person) = self.station.shift().lock() else { return Ok(None) };
+        let event =
+            AuditEvent { detail: Some(why.to_owned()), ..AuditEvent::new(AuditKind::SessionLock, Outcome::Info) };
+        self.audit_as(&person.account, event)?;
+        Ok(Some(person))
     }
 
     /// Counts a wrong password, locking the account at the fifth. The count is read again inside
@@ -228,9 +293,12 @@ impl Accounts {
 
     /// Who may act for a customer now: the signed-in person, or nobody on a counter without
     /// accounts (the configuration's operator). `SignInRequired` when accounts exist and nobody
-    /// is signed in, or when the signed-in account was disabled or removed meanwhile (the shift
-    /// then ends, on the record).
+    /// is signed in, while the session is locked, or when the signed-in account was disabled or
+    /// removed meanwhile (the shift then ends, on the record).
     pub fn acting(&self) -> Result<Option<SignedIn>> {
+        if self.locked().is_some() {
+            return Err(Error::with_fact(ErrorCode::SignInRequired, "会话已锁定。"));
+        }
         let Some(person) = self.current() else {
             return if self.required()? { Err(Error::new(ErrorCode::SignInRequired)) } else { Ok(None) };
         };

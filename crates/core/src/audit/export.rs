@@ -163,6 +163,11 @@ pub fn kind_label(kind: &str) -> &str {
         "account_locked" => "账号锁定",
         "audit_export" => "审计导出",
         "account_change" => "账号管理",
+        "idle_clear" => "闲置清屏",
+        "session_lock" => "闲置锁定",
+        "cache_purge" => "证照清除",
+        "storage_reset" => "缓存重置",
+        "secret_change" => "凭据管理",
         other => other,
     }
 }

@@ -1,6 +1,7 @@
-//! The counter's SM2 signing key for audit checkpoints, behind one small interface: today a PKCS#8
-//! file readable only by the counter's user; the "privacy at rest" issue moves it into the OS keystore.
+//! The counter's SM2 signing key for audit checkpoints: kept sealed among the database's secrets
+//! under the storage key (a plain PEM file of older counters is imported and removed).
 
+use crate::cache::Cache;
 use crate::error::{Error, ErrorCode, Result};
 use sm2::dsa::signature::{Signer, Verifier};
 use sm2::dsa::{DerSignature, Signature, SigningKey, VerifyingKey};
@@ -8,16 +9,20 @@ use sm2::elliptic_curve::Generate;
 use sm2::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use sm2::{PublicKey, SecretKey};
 use sm3::{Digest, Sm3};
-use std::io::Write;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 /// The default user ID of GB/T 35276, which OpenSSL needs spelled out (`-pkeyopt distid:…`).
 const DIST_ID: &str = "1234567812345678";
 
-/// Where the CLI and the app keep the key of the counter database in `data_dir`.
+/// Where counters before the sealed cache kept the key in `data_dir`, in plain PEM: imported into
+/// the database sealed (and the file removed) by [`CounterKey::import_legacy_file`].
 pub fn key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("audit-signing-key.pem")
 }
+
+/// The name of the key among the database's sealed secrets.
+const SECRET_NAME: &str = "audit_signing_key";
 
 /// The counter's SM2 key pair. Its `Debug` never shows the private key.
 pub struct CounterKey {
@@ -32,50 +37,52 @@ impl std::fmt::Debug for CounterKey {
 }
 
 impl CounterKey {
-    /// Loads the key of this counter database, making it once; stored readable only by the counter's user (0600 on Unix).
-    pub fn load_or_create(path: &Path) -> Result<CounterKey> {
-        match std::fs::read_to_string(path) {
-            Ok(pem) => {
-                restrict_to_owner(path)?;
-                CounterKey::from_pkcs8_pem(&pem, path)
+    /// The key of this counter database, sealed among its secrets under the storage key; made once.
+    /// Inside one transaction, so two processes opening a new database make one key between them.
+    pub fn load_or_create(cache: &Cache) -> Result<CounterKey> {
+        let now = crate::clock::Clock::now_china(&crate::clock::SystemClock);
+        let secret = cache.transaction(|tx| {
+            if let Some(der) = cache.vault().secret(tx, SECRET_NAME)? {
+                return SecretKey::from_pkcs8_der(&der).map_err(|e| {
+                    Error::with_fact(ErrorCode::StorageFailed, "本机保存的审计签名密钥已损坏。").detail(e.to_string())
+                });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => CounterKey::create(path),
-            Err(e) => Err(key_file_error("无法读取审计签名密钥", path, e)),
-        }
+            let secret = SecretKey::generate();
+            cache.vault().set_secret(tx, SECRET_NAME, &pkcs8_der(&secret)?, now)?;
+            Ok(secret)
+        })?;
+        CounterKey::from_secret(secret)
     }
 
-    /// Makes a new key pair and stores it; if another process stored one first, that one is used,
-    /// so a counter database never gets two keys.
-    fn create(path: &Path) -> Result<CounterKey> {
-        let secret = SecretKey::generate();
-        let pem = secret
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| Error::with_fact(ErrorCode::StorageFailed, "无法生成审计签名密钥。").detail(e.to_string()))?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| key_file_error("无法创建密钥目录", dir, e))?;
-        }
-        // Written whole to a private temporary file, then linked into place: a crash never leaves
-        // a half-written key, and the link fails rather than replace a key made meanwhile.
-        let temporary = path.with_extension(format!("pem.{}.tmp", std::process::id()));
-        write_private_file(&temporary, pem.as_bytes()).map_err(|e| key_file_error("无法保存审计签名密钥", path, e))?;
-        let linked = std::fs::hard_link(&temporary, path);
-        let _ = std::fs::remove_file(&temporary);
-        match linked {
-            Ok(()) => CounterKey::from_secret(secret),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => CounterKey::load_or_create(path),
-            Err(e) => Err(key_file_error("无法保存审计签名密钥", path, e)),
-        }
-    }
-
-    fn from_pkcs8_pem(pem: &str, path: &Path) -> Result<CounterKey> {
-        let secret = SecretKey::from_pkcs8_pem(pem).map_err(|e| {
+    /// Moves a key kept in plain PEM beside the database (counters before the sealed cache) into the
+    /// database, sealed, unless it already holds one; then removes the file. Checkpoints it signed
+    /// carry its public key, so they verify whichever key signs next.
+    pub fn import_legacy_file(cache: &Cache, data_dir: &Path) -> Result<()> {
+        let path = key_path(data_dir);
+        let pem = match std::fs::read_to_string(&path) {
+            Ok(pem) => Zeroizing::new(pem),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(key_file_error("无法读取旧的审计签名密钥", &path, e)),
+        };
+        let secret = SecretKey::from_pkcs8_pem(&pem).map_err(|e| {
             Error::with_fact(
                 ErrorCode::StorageFailed,
-                format!("审计签名密钥文件 {} 无法读取（已损坏？）。", path.display()),
+                format!("旧的审计签名密钥文件 {} 无法读取（已损坏？）。", path.display()),
             )
             .detail(e.to_string())
         })?;
-        CounterKey::from_secret(secret)
+        let now = crate::clock::Clock::now_china(&crate::clock::SystemClock);
+        cache.transaction(|tx| {
+            if cache.vault().secret(tx, SECRET_NAME)?.is_none() {
+                cache.vault().set_secret(tx, SECRET_NAME, &pkcs8_der(&secret)?, now)?;
+            }
+            Ok(())
+        })?;
+        // Overwritten before it is removed, so the plain key does not stay in the file's blocks.
+        let _ = std::fs::write(&path, vec![0u8; pem.len()]);
+        std::fs::remove_file(&path).map_err(|e| key_file_error("无法删除旧的审计签名密钥文件", &path, e))?;
+        tracing::info!(path = %path.display(), "audit signing key moved into the sealed database");
+        Ok(())
     }
 
     fn from_secret(secret: SecretKey) -> Result<CounterKey> {
@@ -119,37 +126,11 @@ fn fingerprint_of_key(public: &PublicKey) -> String {
     hex::encode(Sm3::digest(der.as_bytes()))
 }
 
-/// Creates (or truncates) a file only the owner may read, and makes sure its bytes are on disk.
-fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// A key file someone made readable by others is narrowed back to its owner (Unix only; on Windows
-/// the user's profile folder already is private, and the keystore issue replaces this file).
-fn restrict_to_owner(path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode =
-            std::fs::metadata(path).map_err(|e| key_file_error("无法读取审计签名密钥", path, e))?.permissions().mode();
-        if mode & 0o077 != 0 {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| key_file_error("无法收紧审计签名密钥的权限", path, e))?;
-            tracing::warn!(path = %path.display(), "audit signing key was readable by others; narrowed to 0600");
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
+fn pkcs8_der(secret: &SecretKey) -> Result<Zeroizing<Vec<u8>>> {
+    secret
+        .to_pkcs8_der()
+        .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+        .map_err(|e| Error::with_fact(ErrorCode::StorageFailed, "无法生成审计签名密钥。").detail(e.to_string()))
 }
 
 fn key_file_error(what: &str, path: &Path, e: std::io::Error) -> Error {
@@ -162,10 +143,9 @@ mod tests {
 
     #[test]
     fn a_key_is_made_once_and_signs_what_its_public_key_verifies() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = key_path(dir.path());
-        let key = CounterKey::load_or_create(&path).unwrap();
-        let again = CounterKey::load_or_create(&path).unwrap();
+        let cache = Cache::open_in_memory().unwrap();
+        let key = CounterKey::load_or_create(&cache).unwrap();
+        let again = CounterKey::load_or_create(&cache).unwrap();
         assert_eq!(key.fingerprint(), again.fingerprint());
         assert_eq!(key.fingerprint().len(), 64);
         assert_eq!(fingerprint_of_pem(&key.public_pem()), Some(key.fingerprint()));
@@ -176,27 +156,31 @@ mod tests {
         assert!(!verify_signature(&key.public_pem(), b"checkpoint", &signature[1..]));
         assert!(!verify_signature("not a key", b"checkpoint", &signature));
         assert!(!format!("{key:?}").contains("PRIVATE"));
+        let other = CounterKey::load_or_create(&Cache::open_in_memory().unwrap()).unwrap();
+        assert_ne!(other.fingerprint(), key.fingerprint(), "one key per counter database");
     }
 
-    #[cfg(unix)]
     #[test]
-    fn the_key_file_is_readable_by_its_owner_only() {
-        use std::os::unix::fs::PermissionsExt;
+    fn a_plain_key_file_is_imported_sealed_and_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let path = key_path(dir.path());
-        CounterKey::load_or_create(&path).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        CounterKey::load_or_create(&path).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let secret = SecretKey::generate();
+        let pem = secret.to_pkcs8_pem(LineEnding::LF).unwrap();
+        std::fs::write(key_path(dir.path()), pem.as_bytes()).unwrap();
+        let cache = Cache::open_in_memory().unwrap();
+        CounterKey::import_legacy_file(&cache, dir.path()).unwrap();
+        assert!(!key_path(dir.path()).exists());
+        let key = CounterKey::load_or_create(&cache).unwrap();
+        assert_eq!(key.fingerprint(), CounterKey::from_secret(secret).unwrap().fingerprint());
+        CounterKey::import_legacy_file(&cache, dir.path()).unwrap();
     }
 
     #[test]
-    fn a_damaged_key_file_is_a_storage_error_not_a_new_key() {
+    fn a_damaged_legacy_file_is_a_storage_error_and_stays() {
         let dir = tempfile::tempdir().unwrap();
         let path = key_path(dir.path());
         std::fs::write(&path, "garbage").unwrap();
-        assert_eq!(CounterKey::load_or_create(&path).unwrap_err().code, ErrorCode::StorageFailed);
+        let cache = Cache::open_in_memory().unwrap();
+        assert_eq!(CounterKey::import_legacy_file(&cache, dir.path()).unwrap_err().code, ErrorCode::StorageFailed);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "garbage");
     }
 }

@@ -53,6 +53,19 @@ pub enum AuditKind {
     SignOut,
     /// An account was added, disabled, enabled or given a new password; the detail says which.
     AccountChange,
+    /// Nobody touched the window for `idle_clear_minutes` with a customer on the desk: it cleared
+    /// itself as at 下一位 (the case's own `case_closed` follows).
+    IdleClear,
+    /// Nobody touched the window for `lock_minutes`: the session locked until the clerk signs in again.
+    SessionLock,
+    /// Customers' cached licenses were erased (retention, 下一位 with `license_days = 0`, or
+    /// `yueshang cache purge`); the detail counts customers and licenses, never names them.
+    CachePurge,
+    /// IT wiped the sealed cache (`yueshang cache reset`, e.g. after the storage key was lost).
+    StorageReset,
+    /// A gateway credential was stored sealed or moved out of a configuration file; the detail
+    /// names which one, never its value.
+    SecretChange,
 }
 
 impl AuditKind {
@@ -76,6 +89,11 @@ impl AuditKind {
             AuditKind::AccountLocked => "account_locked",
             AuditKind::SignOut => "sign_out",
             AuditKind::AccountChange => "account_change",
+            AuditKind::IdleClear => "idle_clear",
+            AuditKind::SessionLock => "session_lock",
+            AuditKind::CachePurge => "cache_purge",
+            AuditKind::StorageReset => "storage_reset",
+            AuditKind::SecretChange => "secret_change",
         }
     }
 }

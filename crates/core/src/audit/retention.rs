@@ -152,10 +152,11 @@ mod tests {
         AuditContext { operator_account: "clerk01".into(), hall_code: "4401061".into(), counter: "B07".into() }
     }
 
-    fn key() -> (tempfile::TempDir, CounterKey) {
-        let dir = tempfile::tempdir().unwrap();
-        let key = CounterKey::load_or_create(&crate::audit::key::key_path(dir.path())).unwrap();
-        (dir, key)
+    /// A counter key of a database of its own: any key signs, the test is about retention.
+    fn key() -> (Cache, CounterKey) {
+        let keys = Cache::open_in_memory().unwrap();
+        let key = CounterKey::load_or_create(&keys).unwrap();
+        (keys, key)
     }
 
     #[test]

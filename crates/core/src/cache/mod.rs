@@ -1,5 +1,6 @@
-//! The SQLite cache: enterprises, authorizations, licenses with their files, handling numbers and
-//! the audit trail. Each license is written in one transaction, so a crash never leaves half of one.
+//! The SQLite cache: enterprises, authorizations, licenses with their files (content sealed under
+//! each customer's data key), handling numbers and the audit trail. Each license is written in one
+//! transaction, so a crash never leaves half of one.
 
 use crate::audit::chain::{self, ChainedEvent};
 use crate::audit::checkpoint::{self, ChainStatus, SignedCheckpoint};
@@ -8,8 +9,10 @@ use crate::audit::{AuditContext, AuditEvent, AuditRecord};
 use crate::domain::{
     Authorization, BizNum, Counter, Enterprise, FaceFields, LicenseStatus, LicenseSummary, ServiceItem, Uscc,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::gateway::LicenseFile;
+use crate::keystore::{KeyStore, SealKey};
+use crate::vault::{self, KeyInfo, Vault};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
@@ -24,6 +27,7 @@ fn migrations() -> Migrations<'static> {
         M::up_with_hook(include_str!("schema_4.sql"), crate::audit::chain::chain_existing_events),
         M::up(include_str!("schema_5.sql")),
         M::up(include_str!("schema_6.sql")),
+        M::up(include_str!("schema_7.sql")),
     ])
 }
 
@@ -83,6 +87,7 @@ pub struct CachedLicense {
 
 pub struct Cache {
     conn: Mutex<Connection>,
+    vault: Vault,
 }
 
 impl std::fmt::Debug for Cache {
@@ -92,8 +97,10 @@ impl std::fmt::Debug for Cache {
 }
 
 impl Cache {
-    /// Opens (creating if needed) the cache file, in WAL mode, migrated to the latest schema.
-    pub fn open(path: &Path) -> Result<Self> {
+    /// Opens (creating if needed) the cache file, in WAL mode, migrated to the latest schema, and
+    /// unlocks it with its storage key from `keys` (made there for a new database). A database
+    /// whose key is not found is `StorageKeyMissing`.
+    pub fn open(path: &Path, keys: &KeyStore) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::with_fact(crate::ErrorCode::StorageFailed, format!("无法创建数据目录 {}。", dir.display()))
@@ -105,19 +112,135 @@ impl Cache {
         // WAL with NORMAL survives a process crash intact; only a power cut may lose the last
         // commits, never corrupt them.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Cache::prepare(conn)
+        let mut conn = Cache::prepare(conn)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // When the key was made is bookkeeping for IT, not logic: the real clock is fine here.
+        let vault = Vault::unlock(&tx, keys, crate::clock::Clock::now_china(&crate::clock::SystemClock))?;
+        tx.commit()?;
+        Ok(Cache { conn: Mutex::new(conn), vault })
     }
 
-    /// A cache that lives in memory only (tests).
+    /// A cache that lives in memory only (tests), sealed with a key that dies with it.
     pub fn open_in_memory() -> Result<Self> {
-        Cache::prepare(Connection::open_in_memory()?)
+        Ok(Cache { conn: Mutex::new(Cache::prepare(Connection::open_in_memory()?)?), vault: Vault::memory() })
     }
 
-    fn prepare(mut conn: Connection) -> Result<Self> {
+    fn prepare(mut conn: Connection) -> Result<Connection> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted rows are overwritten with zeros, so a purged customer's pages keep nothing.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations().to_latest(&mut conn).map_err(Error::storage)?;
-        Ok(Cache { conn: Mutex::new(conn) })
+        Ok(conn)
+    }
+
+    /// Moves the WAL's pages into the database and truncates the WAL to nothing, so pages of erased
+    /// rows do not linger there. Best effort: a reader in another process (the CLI beside the app)
+    /// keeps the WAL for now, and the next purge or SQLite's own checkpoint clears it.
+    pub(crate) fn truncate_wal(&self) {
+        let busy: rusqlite::Result<i64> = self.conn().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
+        match busy {
+            Ok(0) => {}
+            Ok(_) => tracing::warn!("WAL not truncated after a purge: another process is reading the cache"),
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint after a purge failed"),
+        }
+    }
+
+    /// Wipes the sealed cache of a database whose storage key is lost (or that IT wants emptied):
+    /// every customer's rows, data keys and the counter's sealed secrets go, a new storage key is
+    /// made, and the reset is audited. The audit trail, which holds no content, stays.
+    pub fn reset(path: &Path, keys: &KeyStore, operator: &str, now: DateTime<FixedOffset>) -> Result<Cache> {
+        let mut conn = Cache::prepare(Connection::open(path)?)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let old: Option<(String, String)> = tx
+            .query_row("SELECT backend, key_id FROM storage_key WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        for table in [
+            "files",
+            "licenses",
+            "authorized_licenses",
+            "authorizations",
+            "enterprises",
+            "data_keys",
+            "sealed_secrets",
+            "storage_key",
+        ] {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        tx.commit()?;
+        drop(conn);
+        // The old key opens nothing any more; forget it where it was (if this PC has it at all).
+        if let Some((backend, key_id)) = old {
+            let forgotten = crate::keystore::Backend::parse(&backend)
+                .map(|kind| keys.backend(kind).and_then(|b| b.delete(&key_id)));
+            if let Some(Err(e)) = forgotten {
+                tracing::warn!(error = %e, "the old storage key could not be deleted");
+            }
+        }
+        let cache = Cache::open(path, keys)?;
+        let event = AuditEvent {
+            detail: Some(format!("清空加密缓存，新的存储密钥保存在{}", cache.key_info().backend.label())),
+            ..AuditEvent::new(crate::audit::AuditKind::StorageReset, crate::audit::Outcome::Ok)
+        };
+        let (hall_code, counter) = cache.last_place()?.unwrap_or_default();
+        let ctx = AuditContext { operator_account: operator.to_owned(), hall_code, counter };
+        cache.append_audit(&ctx, &event, now)?;
+        cache.truncate_wal();
+        Ok(cache)
+    }
+
+    /// The hall and counter of the newest audit event: who "this database" is, for commands run
+    /// without a configuration file.
+    pub fn last_place(&self) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT hall_code, counter FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// Pages the database file has now.
+    pub fn page_count(&self) -> Result<u32> {
+        Ok(self.conn().query_row("PRAGMA page_count", [], |r| r.get(0))?)
+    }
+
+    /// Caps the database at `pages` pages, as a full disk would: tests of a write that runs out of
+    /// room use it (SQLite answers SQLITE_FULL exactly as when the disk is full).
+    #[doc(hidden)]
+    pub fn limit_pages(&self, pages: u32) -> Result<()> {
+        self.conn().query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Where this database's storage key is kept (for the doctor and the About panel).
+    pub fn key_info(&self) -> KeyInfo {
+        self.vault.info()
+    }
+
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// Opens one sealed value of a customer's license; a value that does not open (changed on
+    /// disk, or its customer purged) is `StorageFailed` naming the license, so the others still open.
+    pub(crate) fn open_sealed(
+        &self,
+        conn: &Connection,
+        column: &str,
+        auth_id: &str,
+        license_code: &str,
+        sealed: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        self.data_key(conn, auth_id)?
+            .open(&vault::aad(column, auth_id, license_code), sealed)
+            .ok_or_else(|| damaged(conn, auth_id, license_code))
+    }
+
+    fn data_key(&self, conn: &Connection, auth_id: &str) -> Result<SealKey> {
+        self.vault.data_key(conn, auth_id)?.ok_or_else(|| {
+            Error::with_fact(ErrorCode::StorageFailed, "这位办事人的证照缓存已按保留期限清除，请重新扫码。")
+        })
     }
 
     /// Runs `f` in one transaction, committed only if it returns `Ok`: the rooms of the core that
@@ -174,39 +297,42 @@ impl Cache {
         biz_num: &BizNum,
         now: DateTime<FixedOffset>,
     ) -> Result<()> {
+        let auth_id = authorization.auth_id.as_str();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
-            "INSERT INTO enterprises (uscc, name, legal_rep_name, updated_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, legal_rep_name = excluded.legal_rep_name,
-             updated_at = excluded.updated_at",
-            params![enterprise.uscc.as_str(), enterprise.name, enterprise.legal_rep_name, now.to_rfc3339()],
+            "INSERT INTO enterprises (uscc, name, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+            params![enterprise.uscc.as_str(), enterprise.name, now.to_rfc3339()],
         )?;
+        let key = self.vault.new_data_key(&tx, auth_id, now)?;
+        let legal_rep =
+            key.seal(&vault::aad("authorizations.legal_rep", auth_id, ""), enterprise.legal_rep_name.as_bytes());
         tx.execute(
-            "INSERT INTO authorizations (auth_id, uscc, service_item_code, service_item_name, biz_num, expires_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO authorizations (auth_id, uscc, service_item_code, service_item_name, biz_num, expires_at,
+             created_at, legal_rep_sealed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
-                authorization.auth_id,
+                auth_id,
                 enterprise.uscc.as_str(),
                 item.code,
                 item.name,
                 biz_num.as_str(),
                 authorization.expires_at.to_rfc3339(),
-                now.to_rfc3339()
+                now.to_rfc3339(),
+                legal_rep
             ],
         )?;
         for (position, l) in authorization.licenses.iter().enumerate() {
+            let code = l.summary.license_code.as_str();
+            let auth_code =
+                key.seal(&vault::aad("authorized_licenses.auth_code", auth_id, code), l.auth_code.as_bytes());
+            let summary = key
+                .seal(&vault::aad("authorized_licenses.summary", auth_id, code), summary_json(&l.summary).as_bytes());
             tx.execute(
-                "INSERT INTO authorized_licenses (auth_id, position, license_code, auth_code, name, summary_json)
+                "INSERT INTO authorized_licenses (auth_id, position, license_code, name, auth_code_sealed, summary_sealed)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    authorization.auth_id,
-                    position as i64,
-                    l.summary.license_code,
-                    l.auth_code,
-                    l.summary.name,
-                    summary_json(&l.summary)
-                ],
+                params![auth_id, position as i64, code, l.summary.name, auth_code, summary],
             )?;
         }
         tx.commit()?;
@@ -216,12 +342,16 @@ impl Cache {
     /// Stores one license and its file in a single transaction; a second fetch replaces the first.
     pub fn store_license(&self, record: &LicenseRecord<'_>) -> Result<()> {
         let s = record.summary;
-        let face_fields = serde_json::to_string(&record.face_fields.0).map_err(Error::storage)?;
+        let face_fields = zeroize::Zeroizing::new(serde_json::to_vec(&record.face_fields.0).map_err(Error::storage)?);
+        let (auth_id, code) = (record.auth_id, s.license_code.as_str());
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let key = self.data_key(&tx, auth_id)?;
+        let face_fields = key.seal(&vault::aad("licenses.face_fields", auth_id, code), &face_fields);
         tx.execute(
             "INSERT OR REPLACE INTO licenses (license_code, auth_id, uscc, name, license_type, id_code, issue_org_name,
-             begin_date, expiry_date, license_status, abolish_reason, status_at_fetch, face_fields, source, fetched_at)
+             begin_date, expiry_date, license_status, abolish_reason, status_at_fetch, face_fields_sealed, source,
+             fetched_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 s.license_code,
@@ -242,8 +372,10 @@ impl Cache {
             ],
         )?;
         if let Some((file, use_cause)) = record.file {
+            let content = key.seal(&vault::aad("files.content", auth_id, code), &file.bytes);
             tx.execute(
-                "INSERT OR REPLACE INTO files (license_code, auth_id, file_name, mime, size, sha256, use_cause, content, fetched_at)
+                "INSERT OR REPLACE INTO files (license_code, auth_id, file_name, mime, size, sha256, use_cause,
+                 content_sealed, fetched_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     s.license_code,
@@ -253,7 +385,7 @@ impl Cache {
                     file.bytes.len() as i64,
                     file.sha256,
                     use_cause,
-                    file.bytes,
+                    content,
                     record.fetched_at.to_rfc3339()
                 ],
             )?;
@@ -263,15 +395,46 @@ impl Cache {
     }
 
     /// The auth code of one authorized license, to fetch it again (重试).
-    pub fn auth_code(&self, auth_id: &str, license_code: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn()
+    pub fn auth_code(&self, auth_id: &str, license_code: &str) -> Result<Option<crate::secret::Secret>> {
+        let conn = self.conn();
+        let sealed: Option<Vec<u8>> = conn
             .query_row(
-                "SELECT auth_code FROM authorized_licenses WHERE auth_id = ?1 AND license_code = ?2",
+                "SELECT auth_code_sealed FROM authorized_licenses WHERE auth_id = ?1 AND license_code = ?2",
                 params![auth_id, license_code],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()?;
+        let Some(sealed) = sealed else { return Ok(None) };
+        let plain = self.open_sealed(&conn, "authorized_licenses.auth_code", auth_id, license_code, &sealed)?;
+        Ok(Some(crate::secret::Secret::new(String::from_utf8_lossy(&plain))))
+    }
+
+    /// The legal representative's name as the authorization recorded it.
+    pub fn legal_rep_name(&self, auth_id: &str) -> Result<Option<String>> {
+        let conn = self.conn();
+        let sealed: Option<Vec<u8>> = conn
+            .query_row("SELECT legal_rep_sealed FROM authorizations WHERE auth_id = ?1", [auth_id], |r| r.get(0))
+            .optional()?
+            .flatten();
+        let Some(sealed) = sealed else { return Ok(None) };
+        let plain = self.open_sealed(&conn, "authorizations.legal_rep", auth_id, "", &sealed)?;
+        Ok(Some(String::from_utf8_lossy(&plain).into_owned()))
+    }
+
+    /// The face fields of a cached license.
+    pub fn face_fields(&self, auth_id: &str, license_code: &str) -> Result<Option<FaceFields>> {
+        let conn = self.conn();
+        let sealed: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT face_fields_sealed FROM licenses WHERE auth_id = ?1 AND license_code = ?2",
+                params![auth_id, license_code],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(sealed) = sealed else { return Ok(None) };
+        let plain = self.open_sealed(&conn, "licenses.face_fields", auth_id, license_code, &sealed)?;
+        let fields = serde_json::from_slice(&plain).map_err(Error::storage)?;
+        Ok(Some(FaceFields(fields)))
     }
 
     /// Every cached license, newest first.
@@ -311,16 +474,18 @@ impl Cache {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// The bytes of a cached file.
-    pub fn file_content(&self, auth_id: &str, license_code: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn()
+    /// The bytes of a cached file, opened; zeroized when the caller drops them.
+    pub fn file_content(&self, auth_id: &str, license_code: &str) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+        let conn = self.conn();
+        let sealed: Option<Vec<u8>> = conn
             .query_row(
-                "SELECT content FROM files WHERE auth_id = ?1 AND license_code = ?2",
+                "SELECT content_sealed FROM files WHERE auth_id = ?1 AND license_code = ?2",
                 params![auth_id, license_code],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()?;
+        let Some(sealed) = sealed else { return Ok(None) };
+        self.open_sealed(&conn, "files.content", auth_id, license_code, &sealed).map(Some)
     }
 
     /// Appends one event to the audit trail, in a transaction of its own so that reading the
@@ -393,6 +558,26 @@ impl Cache {
             |r| r.get::<_, i64>(0),
         )? as u64)
     }
+}
+
+/// Why one sealed value of a license does not open: named, so the clerk knows which one to fetch again.
+fn damaged(conn: &Connection, auth_id: &str, license_code: &str) -> Error {
+    let name: Option<String> = conn
+        .query_row(
+            "SELECT name FROM authorized_licenses WHERE auth_id = ?1 AND license_code = ?2",
+            params![auth_id, license_code],
+            |r| r.get(0),
+        )
+        .optional()
+        .ok()
+        .flatten();
+    let what = match name {
+        Some(name) => format!("证照“{name}”（{license_code}）"),
+        None if license_code.is_empty() => "这位办事人".to_owned(),
+        None => format!("证照 {license_code}"),
+    };
+    Error::with_fact(ErrorCode::StorageFailed, format!("本机缓存中{what}的数据已损坏，无法打开；请点“重试”重新获取。"))
+        .detail(format!("SM4-GCM tag mismatch: auth {auth_id}, license {license_code}"))
 }
 
 /// An audit row selected as `id, at, kind, outcome, error_code, operator_account, hall_code,

@@ -4,6 +4,7 @@ use super::*;
 use crate::audit::{AuditKind, Outcome};
 use crate::domain::{AuthorizedLicense, IssueState};
 use crate::error::ErrorCode;
+use crate::keystore::{KeyStore, Preference};
 
 fn at(s: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(s).unwrap()
@@ -64,13 +65,14 @@ fn migrations_are_valid() {
 fn handling_numbers_count_per_day_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/cache.sqlite3");
+    let keys = KeyStore::with_preference(dir.path().join("config"), Preference::File);
     let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
     {
-        let cache = Cache::open(&path).unwrap();
+        let cache = Cache::open(&path, &keys).unwrap();
         assert_eq!(cache.next_biz_num(&counter(), day).unwrap().as_str(), "YS-4401001-A03-20261128-0001");
         assert_eq!(cache.next_biz_num(&counter(), day).unwrap().as_str(), "YS-4401001-A03-20261128-0002");
     }
-    let cache = Cache::open(&path).unwrap();
+    let cache = Cache::open(&path, &keys).unwrap();
     assert_eq!(cache.next_biz_num(&counter(), day).unwrap().as_str(), "YS-4401001-A03-20261128-0003");
     let next_day = day.succ_opt().unwrap();
     assert_eq!(cache.next_biz_num(&counter(), next_day).unwrap().as_str(), "YS-4401001-A03-20261129-0001");
@@ -102,8 +104,8 @@ fn a_license_and_its_file_are_stored_together() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].enterprise_name, "广州穗禾餐饮管理有限公司");
     assert_eq!(listed[0].file.as_ref().unwrap().sha256, file.sha256);
-    assert_eq!(cache.file_content("AUTH-1", "L1").unwrap().unwrap(), file.bytes);
-    assert_eq!(cache.auth_code("AUTH-1", "L2").unwrap().as_deref(), Some("ac-L2"));
+    assert_eq!(*cache.file_content("AUTH-1", "L1").unwrap().unwrap(), file.bytes);
+    assert_eq!(cache.auth_code("AUTH-1", "L2").unwrap().unwrap().expose(), "ac-L2");
     assert_eq!(cache.partial_license_count().unwrap(), 0);
 }
 

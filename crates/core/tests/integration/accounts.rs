@@ -23,7 +23,7 @@ fn setup() -> Setup {
     let clock = Arc::new(FixedClock::china(2026, 11, 30, 8, 30, 0));
     // No request is made: the gateway's address only has to parse.
     let settings = yueshang_gateway_sim::sandbox_settings(&"http://127.0.0.1:9/".parse().unwrap());
-    let cache = Arc::new(Cache::open(&file).unwrap());
+    let cache = Arc::new(Cache::open(&file, &crate::keys_beside(&file)).unwrap());
     let station =
         Arc::new(Station::new(settings, cache, clock.clone(), Arc::new(SequenceNonces::new("salt"))).unwrap());
     let accounts = Accounts::new(station.clone());

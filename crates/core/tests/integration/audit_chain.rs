@@ -9,7 +9,7 @@ use std::process::Command;
 use yueshang_core::ErrorCode;
 use yueshang_core::audit::chain::{self, ChainedEvent, FIELDS, GENESIS};
 use yueshang_core::audit::checkpoint::{Checkpoint, checkpoint_previous_day, tampered_seq};
-use yueshang_core::audit::key::{CounterKey, fingerprint_of_pem, key_path, verify_signature};
+use yueshang_core::audit::key::{CounterKey, fingerprint_of_pem, verify_signature};
 use yueshang_core::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
 use yueshang_core::cache::Cache;
 
@@ -26,7 +26,7 @@ fn ctx() -> AuditContext {
 fn counter_with_events(n: usize) -> (tempfile::TempDir, PathBuf, Cache) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sqlite3");
-    let cache = Cache::open(&path).unwrap();
+    let cache = Cache::open(&path, &crate::keys_beside(&path)).unwrap();
     append_events(&cache, n, "2026-11-28T10:00:00.417+08:00");
     (dir, path, cache)
 }
@@ -108,7 +108,8 @@ fn events_written_by_the_station_are_chained_and_verify() {
 #[test]
 fn the_time_is_written_in_china_time_with_milliseconds() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(&dir.path().join("cache.sqlite3")).unwrap();
+    let cache =
+        Cache::open(&dir.path().join("cache.sqlite3"), &crate::keys_beside(&dir.path().join("cache.sqlite3"))).unwrap();
     let utc = at("2026-11-29T02:02:03.417999Z");
     cache.append_audit(&ctx(), &AuditEvent::new(AuditKind::Scan, Outcome::Ok), utc).unwrap();
     assert_eq!(all_events(&cache)[0].field("at"), Some("2026-11-29T10:02:03.417+08:00"));
@@ -149,7 +150,7 @@ fn python_recomputes_the_same_hashes_from_the_rows() {
 #[test]
 fn a_signed_checkpoint_verifies_with_openssl_and_its_key_line_is_the_openssl_fingerprint() {
     let (dir, _path, cache) = counter_with_events(4);
-    let key = CounterKey::load_or_create(&key_path(dir.path())).unwrap();
+    let key = CounterKey::load_or_create(&cache).unwrap();
     let signed = cache.sign_checkpoint(&key, "4401061", "B07", 2, 4, at("2026-11-29T00:05:00+08:00")).unwrap();
     let events = all_events(&cache);
     let cp = &signed.checkpoint;
@@ -252,8 +253,8 @@ fn an_inserted_row_is_named_by_its_seq() {
 
 #[test]
 fn a_rewritten_tail_is_caught_by_the_signed_checkpoint() {
-    let (dir, path, cache) = counter_with_events(5);
-    let key = CounterKey::load_or_create(&key_path(dir.path())).unwrap();
+    let (_dir, path, cache) = counter_with_events(5);
+    let key = CounterKey::load_or_create(&cache).unwrap();
     cache.sign_checkpoint(&key, "4401061", "B07", 1, 5, at("2026-11-29T00:05:00+08:00")).unwrap();
     drop_triggers(&path);
     // Edit event 4 and re-link it and everything after it, as someone who read the format would.
@@ -279,8 +280,8 @@ fn a_rewritten_tail_is_caught_by_the_signed_checkpoint() {
 
 #[test]
 fn signing_a_range_that_does_not_link_up_is_refused() {
-    let (dir, path, cache) = counter_with_events(5);
-    let key = CounterKey::load_or_create(&key_path(dir.path())).unwrap();
+    let (_dir, path, cache) = counter_with_events(5);
+    let key = CounterKey::load_or_create(&cache).unwrap();
     drop_triggers(&path);
     raw(&path).execute("UPDATE audit_events SET kind = 'scan_done' WHERE seq = 2", []).unwrap();
     let err = cache.sign_checkpoint(&key, "4401061", "B07", 1, 3, at("2026-11-29T00:05:00+08:00")).unwrap_err();
@@ -311,7 +312,7 @@ fn migration_4_chains_the_events_written_before_it() {
             .unwrap();
         }
     }
-    let cache = Cache::open(&path).unwrap();
+    let cache = Cache::open(&path, &crate::keys_beside(&path)).unwrap();
     append_events(&cache, 2, "2026-11-28T10:00:00.417+08:00");
     let events = all_events(&cache);
     assert_eq!(events.iter().map(ChainedEvent::seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
@@ -327,10 +328,10 @@ fn migration_4_chains_the_events_written_before_it() {
 
 #[test]
 fn the_previous_days_checkpoint_is_made_once() {
-    let (dir, _path, cache) = counter_with_events(3);
+    let (_dir, _path, cache) = counter_with_events(3);
     // The next day's events must not be in it.
     append_events(&cache, 2, "2026-11-29T00:00:00.000+08:00");
-    let key = CounterKey::load_or_create(&key_path(dir.path())).unwrap();
+    let key = CounterKey::load_or_create(&cache).unwrap();
     let now = at("2026-11-29T00:30:00+08:00");
     let signed = checkpoint_previous_day(&cache, &key, "4401061", "B07", now).unwrap().expect("a checkpoint");
     assert_eq!((signed.checkpoint.first_seq, signed.checkpoint.last_seq), (1, 3));

@@ -20,7 +20,7 @@ const CHILD_ENV: &str = "AUDIT_CRASH_CHILD";
 #[test]
 fn audit_crash_child() {
     let Some(path) = std::env::var_os(CHILD_ENV) else { return };
-    let cache = Cache::open(Path::new(&path)).expect("the child opens the database");
+    let cache = Cache::open(Path::new(&path), &crate::keys_beside(&path)).expect("the child opens the database");
     let ctx = AuditContext { operator_account: "clerk01".into(), hall_code: "4401061".into(), counter: "B07".into() };
     let start = china_tz().with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
     for i in 0i64.. {
@@ -79,7 +79,7 @@ fn a_kill_while_events_are_written_leaves_a_chain_that_verifies() {
         writer.0.wait().unwrap();
         drop(reader);
 
-        let cache = Cache::open(&db).unwrap();
+        let cache = Cache::open(&db, &crate::keys_beside(&db)).unwrap();
         let status = cache.verify_chain().unwrap_or_else(|e| panic!("round {round}: {e:?}"));
         let (min, max, count): (i64, i64, i64) = Connection::open(&db)
             .unwrap()

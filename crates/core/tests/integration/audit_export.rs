@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, TimeZone};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use yueshang_core::audit::export::{ExportReport, ExportRequest, Formats, export};
-use yueshang_core::audit::key::{CounterKey, key_path};
+use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::verify::{problem_row, verify_export};
 use yueshang_core::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
 use yueshang_core::cache::Cache;
@@ -74,10 +74,11 @@ impl Exported {
 
 fn export_the_day(formats: Formats) -> Exported {
     let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(&dir.path().join("cache.sqlite3")).unwrap();
+    let cache =
+        Cache::open(&dir.path().join("cache.sqlite3"), &crate::keys_beside(&dir.path().join("cache.sqlite3"))).unwrap();
     record_a_day(&cache);
     let range = cache.seq_range_between(china(28, 0, 0, 0), china(29, 0, 0, 0)).unwrap().unwrap();
-    let key = CounterKey::load_or_create(&key_path(dir.path())).unwrap();
+    let key = CounterKey::load_or_create(&cache).unwrap();
     let out = dir.path().join("out");
     let by = ctx("supervisor01");
     let request = ExportRequest { by: &by, range, formats, out_dir: &out, stem: "day", now: china(29, 8, 0, 0) };
@@ -293,8 +294,7 @@ fn every_tampering_of_the_csv_is_caught_at_its_line() {
         b[mid] ^= 0x01;
         b
     });
-    let other = tempfile::tempdir().unwrap();
-    let stranger = CounterKey::load_or_create(&key_path(other.path())).unwrap().public_pem();
+    let stranger = CounterKey::load_or_create(&Cache::open_in_memory().unwrap()).unwrap().public_pem();
     let wrong_key = edit_file("key", "pub.pem", &|_| stranger.clone().into_bytes());
     for path in [checkpoint, flipped, wrong_key] {
         let err = refused(&path);

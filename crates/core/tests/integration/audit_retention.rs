@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use yueshang_core::ErrorCode;
 use yueshang_core::audit::checkpoint::{checkpoint_previous_day, tampered_seq};
 use yueshang_core::audit::export::{ExportRequest, Formats, export};
-use yueshang_core::audit::key::{CounterKey, key_path};
+use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::retention::purge_expired;
 use yueshang_core::audit::verify::verify_export;
 use yueshang_core::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
@@ -47,8 +47,8 @@ struct Counter {
 fn two_hundred_days(daily_checkpoints: bool) -> Counter {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sqlite3");
-    let cache = Cache::open(&path).unwrap();
-    let key = CounterKey::load_or_create(&key_path(dir.path())).unwrap();
+    let cache = Cache::open(&path, &crate::keys_beside(&path)).unwrap();
+    let key = CounterKey::load_or_create(&cache).unwrap();
     let clock = FixedClock::at(day(0).to_utc());
     for d in 0..DAYS {
         clock.advance_secs(9 * 3600);

@@ -231,11 +231,11 @@ async fn serials_are_never_reused_after_a_restart_and_saved_files_are_named_for_
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cache.sqlite3");
     let first = {
-        let s = setup_with(Duration::from_secs(600), Cache::open(&db).unwrap()).await;
+        let s = setup_with(Duration::from_secs(600), Cache::open(&db, &crate::keys_beside(&db)).unwrap()).await;
         let outcome = s.scan(&uscc_noted("(normal)")).await;
         (s.copy(&outcome, 0, false).await.unwrap(), outcome.biz_num)
     };
-    let s = setup_with(Duration::from_secs(600), Cache::open(&db).unwrap()).await;
+    let s = setup_with(Duration::from_secs(600), Cache::open(&db, &crate::keys_beside(&db)).unwrap()).await;
     let again = s.copies.make(first.1.as_str(), &first.0.license_code, false).await.unwrap();
     assert!(again.serial.ends_with("-0002"), "{}", again.serial);
 

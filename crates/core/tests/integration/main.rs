@@ -9,10 +9,21 @@ mod audit_retention;
 mod contract;
 mod copies;
 mod desk;
+mod idle;
+#[cfg(target_os = "linux")]
+mod keystore_secret_service;
 mod outbox;
 mod printing;
+mod privacy;
 mod sandbox;
 mod scripted;
 mod stamp;
 mod supervision;
 mod tidy;
+
+/// Where a test counter keeps its storage key: a private file in a configuration folder of its own
+/// beside (never inside) the data folder, as on a headless hall PC.
+pub(crate) fn keys_beside(database: &impl AsRef<std::path::Path>) -> yueshang_core::keystore::KeyStore {
+    let dir = database.as_ref().parent().expect("a database file is in a folder");
+    yueshang_core::keystore::KeyStore::with_preference(dir.join("config"), yueshang_core::keystore::Preference::File)
+}

@@ -51,7 +51,7 @@ fn normal_uscc() -> String {
 fn open_station(sim: &SandboxGateway, dir: &Path, clock: Arc<FixedClock>) -> Arc<Station> {
     let mut settings = yueshang_gateway_sim::sandbox_settings(&sim.base_url());
     settings.tuning.request_timeout = Duration::from_millis(800);
-    let cache = Arc::new(Cache::open(&cache_file(dir)).unwrap());
+    let cache = Arc::new(Cache::open(&cache_file(dir), &crate::keys_beside(&cache_file(dir))).unwrap());
     Arc::new(Station::new(settings, cache, clock, Arc::new(RandomNonces)).unwrap())
 }
 

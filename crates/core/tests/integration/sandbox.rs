@@ -397,17 +397,17 @@ async fn expired_authorizations_revoked_licenses_and_expired_tokens() {
     let revoked_code =
         outcome.licenses.iter().find(|l| l.status == LicenseStatus::Revoked).unwrap().summary.license_code.clone();
     let auth_code = s.station.cache().auth_code(&outcome.auth_id, &revoked_code).unwrap().unwrap();
-    assert_eq!(client.archive(&auth_code, "测试").await.unwrap_err().code, ErrorCode::LicenseRevoked);
+    assert_eq!(client.archive(auth_code.expose(), "测试").await.unwrap_err().code, ErrorCode::LicenseRevoked);
 
     assert_eq!(client.get_license("no-such-auth-code").await.unwrap_err().code, ErrorCode::AuthCodeNotFound);
 
     let logins = s.requests("login");
     s.sim.control().expire_tokens();
-    client.get_license(&auth_code).await.unwrap();
+    client.get_license(auth_code.expose()).await.unwrap();
     assert_eq!(s.requests("login"), logins + 1, "one fresh login after the token was refused");
 
     s.sim.control().expire_authorizations();
-    assert_eq!(client.get_license(&auth_code).await.unwrap_err().code, ErrorCode::AuthCodeExpired);
+    assert_eq!(client.get_license(auth_code.expose()).await.unwrap_err().code, ErrorCode::AuthCodeExpired);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use yueshang_core::ErrorCode;
 use yueshang_core::accounts::{NewAccount, Role};
 use yueshang_core::audit::day::EventFilter;
 use yueshang_core::audit::export::Formats;
-use yueshang_core::audit::key::{CounterKey, key_path};
+use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::verify::verify_export;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
@@ -37,11 +37,13 @@ async fn a_supervisor_sees_the_clerks_day_and_a_clerk_sees_none_of_it() {
     let mut settings = yueshang_gateway_sim::sandbox_settings(&sim.base_url());
     settings.tuning.request_timeout = Duration::from_secs(4);
     let dir = tempfile::tempdir().unwrap();
-    let cache = Arc::new(Cache::open(&dir.path().join("cache.sqlite3")).unwrap());
+    let cache = Arc::new(
+        Cache::open(&dir.path().join("cache.sqlite3"), &crate::keys_beside(&dir.path().join("cache.sqlite3"))).unwrap(),
+    );
     let station = Arc::new(Station::new(settings, cache, Arc::new(SystemClock), Arc::new(RandomNonces)).unwrap());
     let outbox = Arc::new(Outbox::new(station.clone(), random_jitter()));
     let desk = Desk::new(station.clone(), outbox).unwrap();
-    let key = CounterKey::load_or_create(&key_path(dir.path())).unwrap();
+    let key = CounterKey::load_or_create(station.cache()).unwrap();
     let supervision = Supervision::new(station.clone(), key);
     desk.accounts().seed(&[CLERK, CHIEF]).unwrap();
     let quiet: SharedObserver = Arc::new(|_| {});
