@@ -2,8 +2,13 @@
 //! and `lock_minutes = 2`, on the app's real timers (no test-only knob). The countdown over the
 //! result, the idle clear audited as `idle_clear` + `case_closed`, the locked sign-in screen and the
 //! same clerk back at work; and nothing of a customer's license files, face fields or legal
-//! representative in the webview's own data (WebKitGTK keeps it in `$XDG_DATA_HOME/<identifier>`:
-//! the whole of this session's private HOME is searched), after 下一位 and after the app quit.
+//! representative in the webview's own data, after 下一位 and after the app quit.
+//!
+//! Where that data is: Tauri hands WebKitGTK `$XDG_DATA_HOME/<identifier>` (here
+//! `~/.local/share/cn.gdzwfw.yueshang-counter`) as both its data and its cache folder
+//! (`localstorage/`, `WebKitCache/`, `CacheStorage/`, `storage/`, `mediakeys/`, HSTS), so nothing
+//! goes to `~/.cache/<identifier>`; `~/.cache` only gets Mesa's shader cache and dconf. The test
+//! gives the app a private HOME with its own XDG folders and searches all of it.
 
 use crate::harness::{Display, Driver};
 use crate::page::{ENTER, ESCAPE, F6, F8, Window};
@@ -311,12 +316,18 @@ pub(crate) async fn an_unattended_counter(app: &Path, display: &Display, home: &
     sign_in(&window, chief.account, chief.password).await;
     window.until_text("clerk-name", chief.name).await;
     window.type_keys(&F10.to_string()).await;
+    // The supervisor view's code loads on first use.
+    window.until("the supervisor view", || async { exists(&window, "sup-tab-events").await.then_some(()) }).await;
     window.click(r#"[data-testid="sup-tab-events"]"#).await;
     let rows = window
         .until("the day's events with the idle clear", || async {
             let rows = event_rows(&window).await;
             rows.iter().any(|r| r.get(2).is_some_and(|k| k == "闲置锁定")).then_some(rows)
         })
+        .await;
+    // The newest rows (the idle clear, the lock, the unlock) in the picture.
+    window
+        .js(r#"const w = document.querySelector('.events-table-wrap'); w.scrollTop = w.scrollHeight; return true;"#)
         .await;
     window.screenshot("06-events").await;
     let find = |kind: &str, biz: Option<&str>| {
@@ -339,7 +350,7 @@ pub(crate) async fn an_unattended_counter(app: &Path, display: &Display, home: &
 
     // After the app quit: still nothing of the customer, though what the webview keeps is there.
     let files = expect_nothing_of_the_customer(&user_home, &needles, "after the app quit");
-    for file in &files {
+    for file in files.iter().filter(|f| !f.starts_with(xdg_cache.join("mesa_shader_cache"))) {
         eprintln!("  {}", file.strip_prefix(&user_home).unwrap_or(file).display());
     }
     let mut probe = Vec::new();
