@@ -330,7 +330,8 @@ async fn an_unattended_counter_clears_itself_and_locks() {
     idle::an_unattended_counter(&app, &display, home.path()).await;
 }
 
-/// A configuration file IT left incomplete: the window opens and names the key to fix.
+/// A configuration file IT left incomplete: the window opens and names the key to fix. A data
+/// folder whose storage key is gone: the window names that and IT's way out.
 async fn a_broken_configuration_is_shown_for_it(app: &Path, display: &Display, home: &Path) {
     let config = home.join("broken.toml");
     std::fs::write(&config, "mode = \"gateway\"\n[gateway]\nenvironment = \"test\"\n").expect("write config");
@@ -340,6 +341,25 @@ async fn a_broken_configuration_is_shown_for_it(app: &Path, display: &Display, h
     window.until_text("app-starting", "gateway.paasid").await;
     window.until_text("error-banner", "CONFIG_INVALID").await;
     window.screenshot("01-invalid").await;
+    window.close().await;
+    drop(driver);
+
+    // The data folder of another PC (or one whose key was deleted): the window opens, names the
+    // missing storage key and IT's way out, and shows nothing of what the database holds.
+    let copied = home.join("copied-data");
+    let xdg = home.join("copied-xdg");
+    let driver = Driver::start(display, &[("XDG_CONFIG_HOME", &xdg), ("YUESHANG_DATA_DIR", &copied)]);
+    let window = Window::open(&driver.url, app, display, "key").await;
+    window.until_text("sandbox-accounts", "沙箱账号").await;
+    window.close().await;
+    drop(driver);
+    std::fs::remove_dir_all(xdg.join("yueshang-counter").join("keys"))
+        .expect("the key folder beside the configuration");
+    let driver = Driver::start(display, &[("XDG_CONFIG_HOME", &xdg), ("YUESHANG_DATA_DIR", &copied)]);
+    let window = Window::open(&driver.url, app, display, "key").await;
+    window.until_text("error-banner", "STORAGE_KEY_MISSING").await;
+    window.until_text("app-starting", "yueshang cache reset").await;
+    window.screenshot("02-key-missing").await;
     window.close().await;
 }
 

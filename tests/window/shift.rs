@@ -138,6 +138,12 @@ pub(crate) async fn a_shift_with_sign_in(app: &Path, display: &Display, home: &P
     let keys = KeyStore::for_config(Some(&config)).unwrap();
     let key = CounterKey::load_or_create(&Cache::open(&data.join("sandbox.sqlite3"), &keys).unwrap()).unwrap();
     assert_eq!(shown.split_whitespace().collect::<String>(), key.fingerprint());
+    // Where the sealed cache's storage key is: this headless PC has no keyring, so the private
+    // file beside the configuration, never in the data folder.
+    let storage = window.until_text("about-storage-key", "密钥文件").await;
+    let key_file = home.join("keys");
+    assert!(storage.contains(key_file.to_str().unwrap()), "{storage}");
+    assert!(window.js(r#"return !document.querySelector('[data-testid="about-plain-secrets"]');"#).await == true);
     window.screenshot("09-about").await;
     window.close().await;
     drop(driver);

@@ -90,9 +90,18 @@ pub(crate) fn open_cache(data_dir: Option<PathBuf>) -> Result<Arc<Cache>, Error>
 
 /// The cache of the counter started with this configuration file: its keys are in the file's folder.
 pub(crate) fn open_counter_cache(config: Option<&Path>, data_dir: Option<PathBuf>) -> Result<Arc<Cache>, Error> {
+    open_database(config, data_dir, COUNTER_DATABASE)
+}
+
+/// The counter's database in the data folder; the app in sandbox mode keeps its own beside it.
+pub(crate) const COUNTER_DATABASE: &str = "cache.sqlite3";
+pub(crate) const SANDBOX_DATABASE: &str = "sandbox.sqlite3";
+
+/// One of the data folder's databases, unlocked with the storage key of this configuration.
+pub(crate) fn open_database(config: Option<&Path>, data_dir: Option<PathBuf>, file: &str) -> Result<Arc<Cache>, Error> {
     let dir = config::data_dir(data_dir)?;
     let keys = KeyStore::for_config(config::config_file(config.map(Path::to_path_buf)).as_deref())?;
-    let cache = Cache::open(&dir.join("cache.sqlite3"), &keys)?;
+    let cache = Cache::open(&dir.join(file), &keys)?;
     CounterKey::import_legacy_file(&cache, &dir)?;
     Ok(Arc::new(cache))
 }

@@ -2,7 +2,7 @@
 //! storage key and the gateway credentials kept sealed, for IT.
 
 use crate::output::{self, say};
-use crate::scan::open_counter_cache;
+use crate::scan::{COUNTER_DATABASE, SANDBOX_DATABASE, open_database};
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -28,6 +28,15 @@ pub(crate) struct StoreArgs {
     /// Where the cache lives; also `YUESHANG_DATA_DIR`.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// The app's sandbox-mode database (`sandbox.sqlite3`) instead of the counter's (`cache.sqlite3`).
+    #[arg(long)]
+    sandbox: bool,
+}
+
+impl StoreArgs {
+    fn database(&self) -> &'static str {
+        if self.sandbox { SANDBOX_DATABASE } else { COUNTER_DATABASE }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -221,7 +230,7 @@ pub(crate) fn secrets(args: SecretsArgs) -> ExitCode {
 }
 
 fn open(store: &StoreArgs) -> Result<std::sync::Arc<Cache>, Error> {
-    open_counter_cache(store.config.as_deref(), store.data_dir.clone())
+    open_database(store.config.as_deref(), store.data_dir.clone(), store.database())
 }
 
 fn now() -> chrono::DateTime<chrono::FixedOffset> {
@@ -259,7 +268,7 @@ fn run_purge(all: bool, store: &StoreArgs) -> Result<yueshang_core::purge::Purge
 
 fn run_reset(yes: bool, store: &StoreArgs) -> Result<Cache, Error> {
     let data_dir = config::data_dir(store.data_dir.clone())?;
-    let path = data_dir.join("cache.sqlite3");
+    let path = data_dir.join(store.database());
     if !path.exists() {
         return Err(Error::with_fact(
             ErrorCode::StorageFailed,

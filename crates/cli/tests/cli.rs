@@ -636,6 +636,9 @@ fn a_lost_storage_key_is_named_and_reset_after_a_confirmation_keeps_the_audit_tr
     let refused = yueshang().args(["cache", "reset", "--data-dir", dir]).stdin(Stdio::null()).output().unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"), "{}", String::from_utf8_lossy(&refused.stderr));
+    // The sandbox mode's own database is a different file: there is none here.
+    let sandbox = yueshang().args(["cache", "reset", "--yes", "--sandbox", "--data-dir", dir]).output().unwrap();
+    assert!(String::from_utf8_lossy(&sandbox.stderr).contains("没有缓存数据库"), "{sandbox:?}");
     let reset = yueshang().args(["cache", "reset", "--yes", "--data-dir", dir]).output().unwrap();
     assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
     let (code, listed) = run_json(&["licenses", "--data-dir", dir, "--json"]);

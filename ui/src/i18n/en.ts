@@ -235,7 +235,7 @@ export const en: Messages = {
   'about.title': 'About this counter',
   'about.version': 'Version',
   'about.mode': 'Mode',
-  'about.fingerprint': 'Key fingerprint',
+  'about.fingerprint': 'Audit signing key fingerprint',
   'about.fingerprintNote': '(SM3, in groups of 4 to read aloud when registering or checking)',
   'about.dataDir': 'Data folder',
   'about.config': 'Configuration file',

@@ -233,7 +233,7 @@ export const zhCN = {
   'about.title': '关于本柜台',
   'about.version': '版本',
   'about.mode': '运行模式',
-  'about.fingerprint': '本机密钥指纹',
+  'about.fingerprint': '审计签名密钥指纹',
   'about.fingerprintNote': '（SM3，每 4 位一组，登记或核对时逐组读出）',
   'about.dataDir': '数据文件夹',
   'about.config': '配置文件',
