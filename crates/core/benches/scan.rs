@@ -77,8 +77,8 @@ impl Bench {
         let mut chains = Vec::new();
         for l in &auth.licenses {
             let started = Instant::now();
-            client.get_license(&l.auth_code).await.expect("detail");
-            client.archive(&l.auth_code, &item.name).await.expect("archive");
+            client.get_license(l.auth_code.expose()).await.expect("detail");
+            client.archive(l.auth_code.expose(), &item.name).await.expect("archive");
             chains.push(started.elapsed());
         }
         let slowest = chains.iter().copied().max().unwrap_or_default();

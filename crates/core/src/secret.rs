@@ -1,4 +1,4 @@
-//! A string that never prints: credentials from the configuration.
+//! A string that never prints and is zeroized when dropped: credentials and auth codes.
 
 use std::fmt;
 
@@ -21,6 +21,25 @@ impl Secret {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_owned())
+    }
+}
+
+/// The bytes are overwritten when the secret goes, so a freed buffer keeps no token or auth code.
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 

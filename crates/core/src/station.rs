@@ -378,7 +378,7 @@ impl Station {
             Some(err) => Err(err.clone()),
             None => {
                 let detail = async {
-                    let result = self.gateway.get_license(&authorized.auth_code).await;
+                    let result = self.gateway.get_license(authorized.auth_code.expose()).await;
                     if let Ok(license) = &result {
                         let status = license.status_on(handling.today);
                         (handling.observe)(ScanEvent::LicenseArrived {
@@ -389,7 +389,7 @@ impl Station {
                     }
                     result
                 };
-                let file = self.gateway.archive(&authorized.auth_code, &handling.item.name);
+                let file = self.gateway.archive(authorized.auth_code.expose(), &handling.item.name);
                 let (detail, file) = tokio::join!(detail, file);
                 self.resolve(handling, position, authorized, detail, file)
             }

@@ -326,7 +326,7 @@ impl Cache {
         for (position, l) in authorization.licenses.iter().enumerate() {
             let code = l.summary.license_code.as_str();
             let auth_code =
-                key.seal(&vault::aad("authorized_licenses.auth_code", auth_id, code), l.auth_code.as_bytes());
+                key.seal(&vault::aad("authorized_licenses.auth_code", auth_id, code), l.auth_code.expose().as_bytes());
             let summary = key
                 .seal(&vault::aad("authorized_licenses.summary", auth_id, code), summary_json(&l.summary).as_bytes());
             tx.execute(

@@ -41,7 +41,7 @@ fn authorization(codes: &[&str]) -> Authorization {
         expires_at: at("2026-11-28T10:30:00+08:00"),
         licenses: codes
             .iter()
-            .map(|c| AuthorizedLicense { summary: summary(c), auth_code: format!("ac-{c}") })
+            .map(|c| AuthorizedLicense { summary: summary(c), auth_code: format!("ac-{c}").into() })
             .collect(),
     }
 }

@@ -24,7 +24,8 @@ pub struct Authorization {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizedLicense {
     pub summary: LicenseSummary,
-    pub auth_code: String,
+    /// A bearer credential for 30 minutes: never printed, zeroized when dropped.
+    pub auth_code: crate::secret::Secret,
 }
 
 /// What the issuing system says of a license (`license_status`).

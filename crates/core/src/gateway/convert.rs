@@ -92,7 +92,7 @@ pub(crate) fn exchange(data: &Code2AuthData) -> Result<(Enterprise, Authorizatio
         .licenses
         .iter()
         .zip(&data.auth_codes)
-        .map(|(s, code)| Ok(AuthorizedLicense { summary: summary(s)?, auth_code: code.clone() }))
+        .map(|(s, code)| Ok(AuthorizedLicense { summary: summary(s)?, auth_code: code.clone().into() }))
         .collect::<Result<Vec<_>>>()?;
     Ok((enterprise, Authorization { auth_id: data.auth_id.clone(), expires_at, licenses }))
 }

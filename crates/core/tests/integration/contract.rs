@@ -68,7 +68,7 @@ async fn exchange_sends_what_the_contract_names_and_reads_its_answer() {
     assert_eq!(auth.auth_id, "AUTH-20261128-0001");
     assert_eq!(auth.expires_at.to_rfc3339(), "2026-11-28T10:30:00+08:00");
     assert_eq!(auth.licenses.len(), 2);
-    assert_eq!(auth.licenses[1].auth_code, "AC-health-0002");
+    assert_eq!(auth.licenses[1].auth_code.expose(), "AC-health-0002");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
     assert_eq!(auth.licenses[0].summary.status_on(today), LicenseStatus::Valid);
     assert_eq!(auth.licenses[1].summary.status_on(today), LicenseStatus::Expired);

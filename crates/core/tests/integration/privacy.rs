@@ -212,7 +212,7 @@ fn cache_customer(cache: &Cache, auth_id: &str, codes: &[&str], at: DateTime<Fix
         expires_at: at + chrono::Duration::minutes(30),
         licenses: codes
             .iter()
-            .map(|c| AuthorizedLicense { summary: summary(c), auth_code: format!("ac-{c}") })
+            .map(|c| AuthorizedLicense { summary: summary(c), auth_code: format!("ac-{c}").into() })
             .collect(),
     };
     let item = ServiceItem::new("ITEM1", "食品经营许可（新办）").unwrap();
