@@ -1,8 +1,8 @@
 //! The Windows master-key backend: the key wrapped with DPAPI for the current user, in a file of the configuration folder.
 
+use super::file::{delete_key_file, read_key_file, write_new_key_file};
 use super::{Backend, KeyBackend};
 use crate::error::{Error, ErrorCode, Result};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::ptr::{null, null_mut};
 use windows_sys::Win32::Foundation::{HLOCAL, LocalFree};
@@ -42,11 +42,7 @@ impl KeyBackend for DpapiBackend {
 
     fn load(&self, key_id: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let path = self.path(key_id);
-        let wrapped = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("无法读取存储密钥文件", &path, e)),
-        };
+        let Some(wrapped) = read_key_file(&path)? else { return Ok(None) };
         let key = unprotect(&wrapped).map_err(|e| {
             Error::with_fact(
                 ErrorCode::StorageKeyMissing,
@@ -61,32 +57,15 @@ impl KeyBackend for DpapiBackend {
     }
 
     fn store(&self, key_id: &str, key: &[u8]) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| io_error("无法创建密钥目录", &self.dir, e))?;
-        let path = self.path(key_id);
         let wrapped = protect(key).map_err(|e| {
             Error::with_fact(ErrorCode::StorageFailed, "无法用 Windows DPAPI 保护存储密钥。").detail(e.to_string())
         })?;
-        // create_new: a key is never overwritten.
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| io_error("无法保存存储密钥", &path, e))?;
-        file.write_all(&wrapped).and_then(|()| file.sync_all()).map_err(|e| io_error("无法保存存储密钥", &path, e))
+        write_new_key_file(&self.dir, &self.path(key_id), &wrapped)
     }
 
     fn delete(&self, key_id: &str) -> Result<()> {
-        let path = self.path(key_id);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error("无法删除旧的存储密钥", &path, e)),
-        }
+        delete_key_file(&self.path(key_id))
     }
-}
-
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::with_fact(ErrorCode::StorageFailed, format!("{what} {}。", path.display())).detail(e.to_string())
 }
 
 /// A blob DPAPI reads (never writes through, for the input and entropy it is given).

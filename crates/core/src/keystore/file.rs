@@ -32,42 +32,52 @@ impl KeyBackend for FileBackend {
 
     fn load(&self, key_id: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let path = self.path(key_id);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let bytes = Zeroizing::new(bytes);
-                let text = std::str::from_utf8(&bytes).unwrap_or_default().trim();
-                let key = hex::decode(text).map(Zeroizing::new).map_err(|_| {
-                    Error::with_fact(ErrorCode::StorageKeyMissing, format!("存储密钥文件 {} 已损坏。", path.display()))
-                })?;
-                Ok(Some(key))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error("无法读取存储密钥文件", &path, e)),
-        }
+        let Some(bytes) = read_key_file(&path)? else { return Ok(None) };
+        let text = std::str::from_utf8(&bytes).unwrap_or_default().trim();
+        let key = hex::decode(text).map(Zeroizing::new).map_err(|_| {
+            Error::with_fact(ErrorCode::StorageKeyMissing, format!("存储密钥文件 {} 已损坏。", path.display()))
+        })?;
+        Ok(Some(key))
     }
 
     fn store(&self, key_id: &str, key: &[u8]) -> Result<()> {
-        create_private_dir(&self.dir).map_err(|e| io_error("无法创建密钥目录", &self.dir, e))?;
-        let path = self.path(key_id);
         let text = Zeroizing::new(hex::encode(key) + "\n");
-        // create_new: a key is never overwritten, and the file is private from its first byte.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path).map_err(|e| io_error("无法保存存储密钥", &path, e))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io_error("无法保存存储密钥", &path, e))
+        write_new_key_file(&self.dir, &self.path(key_id), text.as_bytes())
     }
 
     fn delete(&self, key_id: &str) -> Result<()> {
-        let path = self.path(key_id);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error("无法删除旧的存储密钥", &path, e)),
-        }
+        delete_key_file(&self.path(key_id))
+    }
+}
+
+/// A key file's bytes (`None` when there is none), zeroized when dropped. Shared with the DPAPI
+/// backend, whose files hold the wrapped key.
+pub(super) fn read_key_file(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error("无法读取存储密钥文件", path, e)),
+    }
+}
+
+/// Writes a new key file, private from its first byte (0600 in a 0700 folder on Unix); an existing
+/// file is never overwritten (`create_new`).
+pub(super) fn write_new_key_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    create_private_dir(dir).map_err(|e| io_error("无法创建密钥目录", dir, e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| io_error("无法保存存储密钥", path, e))?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io_error("无法保存存储密钥", path, e))
+}
+
+/// Removes a key file; one that is not there is fine.
+pub(super) fn delete_key_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error("无法删除旧的存储密钥", path, e)),
     }
 }
 

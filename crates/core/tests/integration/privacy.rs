@@ -219,22 +219,31 @@ fn cache_customer(cache: &Cache, auth_id: &str, codes: &[&str], at: DateTime<Fix
     cache.store_authorization(&enterprise, &authorization, &item, &BizNum::from_existing(auth_id), at).unwrap();
     for code in codes {
         let file = LicenseFile::new(format!("{code}.pdf"), format!("%PDF-1.7 content of {code}").into_bytes());
-        let s = summary(code);
         let faces = FaceFields(vec![("经营场所".into(), format!("广州市天河区体育西路 {code} 号"))]);
-        cache
-            .store_license(&LicenseRecord {
-                auth_id,
-                uscc: &enterprise.uscc,
-                summary: &s,
-                abolish_reason: None,
-                face_fields: &faces,
-                status: LicenseStatus::Valid,
-                source: Source::Code2Auth,
-                fetched_at: at,
-                file: Some((&file, "食品经营许可（新办）")),
-            })
-            .unwrap();
+        store_file(cache, auth_id, code, &file, &faces, at).unwrap();
     }
+}
+
+/// Stores one valid license of the sample enterprise with its file.
+fn store_file(
+    cache: &Cache,
+    auth_id: &str,
+    code: &str,
+    file: &LicenseFile,
+    faces: &FaceFields,
+    at: DateTime<FixedOffset>,
+) -> yueshang_core::Result<()> {
+    cache.store_license(&LicenseRecord {
+        auth_id,
+        uscc: &enterprise("91440300708461136T").uscc,
+        summary: &summary(code),
+        abolish_reason: None,
+        face_fields: faces,
+        status: LicenseStatus::Valid,
+        source: Source::Code2Auth,
+        fetched_at: at,
+        file: Some((file, "食品经营许可（新办）")),
+    })
 }
 
 fn auth_ids(cache: &Cache) -> Vec<String> {
@@ -415,23 +424,8 @@ fn a_full_disk_mid_write_caches_nothing_of_that_license() {
     cache_customer(&cache, "A-1", &["L1"], china(30, 9, 0));
     let pages = cache.page_count().unwrap();
     cache.limit_pages(pages + 2).unwrap();
-    let enterprise = enterprise("91440300708461136T");
     let big = LicenseFile::new("big.pdf".into(), vec![0x25; 64 * 1024]);
-    let s = summary("L1");
-    let faces = FaceFields::default();
-    let err = cache
-        .store_license(&LicenseRecord {
-            auth_id: "A-1",
-            uscc: &enterprise.uscc,
-            summary: &s,
-            abolish_reason: None,
-            face_fields: &faces,
-            status: LicenseStatus::Valid,
-            source: Source::Code2Auth,
-            fetched_at: china(30, 9, 1),
-            file: Some((&big, "x")),
-        })
-        .unwrap_err();
+    let err = store_file(&cache, "A-1", "L1", &big, &FaceFields::default(), china(30, 9, 1)).unwrap_err();
     assert_eq!(err.code, ErrorCode::StorageFailed);
     // The earlier fetch of L1 stands whole; nothing half-written replaced it.
     assert_eq!(cache.file_content("A-1", "L1").unwrap().unwrap().as_slice(), b"%PDF-1.7 content of L1");
