@@ -1,7 +1,7 @@
 //! Unit tests of the cache: in-memory SQLite, fixed times.
 
 use super::*;
-use crate::audit::{AuditKind, Outcome};
+use crate::audit::{AuditContext, AuditKind, Outcome};
 use crate::domain::{AuthorizedLicense, IssueState};
 use crate::error::ErrorCode;
 use crate::keystore::{KeyStore, Preference};
@@ -59,6 +59,48 @@ fn seeded(codes: &[&str]) -> Cache {
 #[test]
 fn migrations_are_valid() {
     migrations().validate().unwrap();
+}
+
+/// A counter that cached licenses in plain text before the sealed cache: after the upgrade and the
+/// first start's purge, none of it is left in the database file or its WAL.
+#[test]
+fn an_upgrade_leaves_nothing_of_the_plain_cache_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data/cache.sqlite3");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let secret_bytes = "PLAIN-LICENSE-FILE-BYTES-0417";
+    let face = "广州市天河区体育西路 103 号 明文面项";
+    {
+        let mut old = Connection::open(&path).unwrap();
+        old.pragma_update(None, "journal_mode", "WAL").unwrap();
+        migrations().to_version(&mut old, 6).unwrap();
+        old.execute_batch(&format!(
+            "INSERT INTO enterprises VALUES ('91440300708461136T', '广州穗禾餐饮管理有限公司', '欧阳明辉', 't');
+             INSERT INTO authorizations VALUES ('OLD-1', '91440300708461136T', 'I', '事项', 'YS-1', 't', '2026-11-01T09:00:00+08:00');
+             INSERT INTO authorized_licenses VALUES ('OLD-1', 0, 'L1', 'AC-PLAIN-AUTH-CODE-77', '证', '{{}}');
+             INSERT INTO licenses (license_code, auth_id, uscc, name, license_type, id_code, issue_org_name,
+                 license_status, status_at_fetch, face_fields, source, fetched_at)
+                 VALUES ('L1', 'OLD-1', '91440300708461136T', '证', 'C', 'N', 'O', 'ISSUED', 'valid', '{face}', 'code2auth', 't');
+             INSERT INTO files VALUES ('L1', 'OLD-1', 'f.pdf', 'application/pdf', 1, 'h', 'u', CAST('{secret_bytes}' AS BLOB), 't');"
+        ))
+        .unwrap();
+    }
+    let on_disk = |needle: &str| {
+        std::fs::read_dir(path.parent().unwrap()).unwrap().any(|file| {
+            let bytes = std::fs::read(file.unwrap().path()).unwrap();
+            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        })
+    };
+    assert!(on_disk(secret_bytes) && on_disk("欧阳明辉"), "the old cache holds them in plain text");
+    let keys = KeyStore::with_preference(dir.path().join("config"), Preference::File);
+    let cache = Cache::open(&path, &keys).unwrap();
+    let ctx = AuditContext { operator_account: "-".into(), hall_code: "H".into(), counter: "C".into() };
+    let at = at("2026-11-30T09:00:00+08:00");
+    let purged = crate::purge::purge(&cache, crate::purge::Scope::Expired { license_days: 1, keep: None }, &ctx, at);
+    assert_eq!(purged.unwrap().customers, 1, "the old authorization has no data key: erased");
+    for needle in [secret_bytes, face, "欧阳明辉", "AC-PLAIN-AUTH-CODE-77"] {
+        assert!(!on_disk(needle), "{needle} is still on disk");
+    }
 }
 
 #[test]
