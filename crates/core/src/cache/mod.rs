@@ -397,37 +397,39 @@ impl Cache {
     /// The auth code of one authorized license, to fetch it again (重试).
     pub fn auth_code(&self, auth_id: &str, license_code: &str) -> Result<Option<crate::secret::Secret>> {
         let sql = "SELECT auth_code_sealed FROM authorized_licenses WHERE auth_id = ?1 AND license_code = ?2";
-        let plain = self.opened(sql, "authorized_licenses.auth_code", auth_id, license_code)?;
+        let plain =
+            self.opened(sql, params![auth_id, license_code], "authorized_licenses.auth_code", auth_id, license_code)?;
         Ok(plain.map(|p| crate::secret::Secret::new(String::from_utf8_lossy(&p))))
     }
 
     /// The legal representative's name as the authorization recorded it.
     pub fn legal_rep_name(&self, auth_id: &str) -> Result<Option<String>> {
-        // `?2` is the license code the value is bound to: none for the authorization's own values.
-        let sql = "SELECT legal_rep_sealed FROM authorizations WHERE auth_id = ?1 AND ?2 = ''";
-        let plain = self.opened(sql, "authorizations.legal_rep", auth_id, "")?;
+        let sql = "SELECT legal_rep_sealed FROM authorizations WHERE auth_id = ?1";
+        // Bound to no license: it is the authorization's own value.
+        let plain = self.opened(sql, [auth_id], "authorizations.legal_rep", auth_id, "")?;
         Ok(plain.map(|p| String::from_utf8_lossy(&p).into_owned()))
     }
 
     /// The face fields of a cached license.
     pub fn face_fields(&self, auth_id: &str, license_code: &str) -> Result<Option<FaceFields>> {
         let sql = "SELECT face_fields_sealed FROM licenses WHERE auth_id = ?1 AND license_code = ?2";
-        let Some(plain) = self.opened(sql, "licenses.face_fields", auth_id, license_code)? else { return Ok(None) };
+        let opened = self.opened(sql, params![auth_id, license_code], "licenses.face_fields", auth_id, license_code)?;
+        let Some(plain) = opened else { return Ok(None) };
         Ok(Some(FaceFields(serde_json::from_slice(&plain).map_err(Error::storage)?)))
     }
 
-    /// One sealed value, selected by `sql` with `?1` the authorization and `?2` the license code,
-    /// opened; `None` when there is no such row (or a NULL value).
+    /// One sealed value, selected by `sql` with `args`, opened as `column` of this authorization and
+    /// license; `None` when there is no such row (or a NULL value).
     fn opened(
         &self,
         sql: &str,
+        args: impl rusqlite::Params,
         column: &str,
         auth_id: &str,
         license_code: &str,
     ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
         let conn = self.conn();
-        let sealed: Option<Option<Vec<u8>>> =
-            conn.query_row(sql, params![auth_id, license_code], |r| r.get(0)).optional()?;
+        let sealed: Option<Option<Vec<u8>>> = conn.query_row(sql, args, |r| r.get(0)).optional()?;
         let Some(Some(sealed)) = sealed else { return Ok(None) };
         self.open_sealed(&conn, column, auth_id, license_code, &sealed).map(Some)
     }
@@ -472,7 +474,7 @@ impl Cache {
     /// The bytes of a cached file, opened; zeroized when the caller drops them.
     pub fn file_content(&self, auth_id: &str, license_code: &str) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
         let sql = "SELECT content_sealed FROM files WHERE auth_id = ?1 AND license_code = ?2";
-        self.opened(sql, "files.content", auth_id, license_code)
+        self.opened(sql, params![auth_id, license_code], "files.content", auth_id, license_code)
     }
 
     /// Appends one event to the audit trail, in a transaction of its own so that reading the

@@ -9,7 +9,7 @@ use yueshang_core::clock::{RandomNonces, SystemClock};
 use yueshang_core::desk::{Desk, SharedObserver};
 use yueshang_core::outbox::{Outbox, RecordState, RecordStatus, random_jitter};
 use yueshang_core::station::{ScanEvent, Station};
-use yueshang_gateway_sim::samples::{self, Consent};
+use yueshang_gateway_sim::samples;
 use yueshang_gateway_sim::{SandboxGateway, SimOptions};
 
 struct Setup {
@@ -28,18 +28,9 @@ async fn setup() -> Setup {
     Setup { sim, desk: Desk::new(station, outbox).unwrap(), events: Arc::default() }
 }
 
-/// A granted enterprise with a few PDF licenses, all issued.
-fn small_uscc() -> String {
-    samples::enterprises()
-        .into_iter()
-        .find(|e| e.consent == Consent::Granted && (2..=4).contains(&e.licenses.len()))
-        .expect("a small sample enterprise")
-        .uscc
-}
-
 impl Setup {
     fn fresh_payload(&self) -> String {
-        self.sim.control().issue_code(&small_uscc(), None).unwrap().payload
+        self.sim.control().issue_code(&crate::small_uscc(), None).unwrap().payload
     }
 
     fn observer(&self) -> SharedObserver {
@@ -64,7 +55,7 @@ async fn a_failed_scan_keeps_the_handling_number_and_a_served_customer_gets_a_ne
 
     let outcome = s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();
     assert_eq!(outcome.biz_num, first);
-    assert_eq!(s.desk.customer().unwrap().enterprise.uscc.as_str(), small_uscc());
+    assert_eq!(s.desk.customer().unwrap().enterprise.uscc.as_str(), crate::small_uscc());
 
     let again = s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();
     assert_ne!(again.biz_num, first, "a second scan is a new customer");
@@ -104,7 +95,7 @@ async fn next_customer_cancels_a_running_scan_and_silences_its_events() {
 #[tokio::test]
 async fn a_failed_license_can_be_fetched_again() {
     let s = setup().await;
-    let licenses = samples::find(&small_uscc()).unwrap().licenses.len() as u32;
+    let licenses = samples::find(&crate::small_uscc()).unwrap().licenses.len() as u32;
     // Every archive attempt of the first scan fails (three tries per license), then the gateway heals.
     s.sim.control().set_faults(vec![format!("archive:status=503*{}", licenses * 3).parse().unwrap()]);
     let outcome = s.desk.scan(s.fresh_payload(), None, s.observer()).await.unwrap();

@@ -12,7 +12,6 @@ use yueshang_core::clock::{Clock, FixedClock, RandomNonces};
 use yueshang_core::desk::{Desk, SharedObserver};
 use yueshang_core::outbox::{Outbox, random_jitter};
 use yueshang_core::station::{ScanEvent, Station};
-use yueshang_gateway_sim::samples::{self, Consent};
 use yueshang_gateway_sim::{SandboxGateway, SimOptions};
 
 const CLERK: NewAccount<'static> =
@@ -46,18 +45,9 @@ async fn setup(accounts: bool) -> Setup {
     Setup { sim, clock, desk, events: Arc::default() }
 }
 
-/// A granted enterprise with a few licenses.
-fn small_uscc() -> String {
-    samples::enterprises()
-        .into_iter()
-        .find(|e| e.consent == Consent::Granted && (2..=4).contains(&e.licenses.len()))
-        .expect("a small sample enterprise")
-        .uscc
-}
-
 impl Setup {
     async fn serve(&self) -> yueshang_core::station::ScanOutcome {
-        let payload = self.sim.control().issue_code(&small_uscc(), None).unwrap().payload;
+        let payload = self.sim.control().issue_code(&crate::small_uscc(), None).unwrap().payload;
         let events = self.events.clone();
         let observe: SharedObserver = Arc::new(move |e| events.lock().unwrap().push(e));
         self.desk.scan(payload, None, observe).await.unwrap()
@@ -98,7 +88,7 @@ async fn an_idle_clear_is_next_customer_audited_as_idle() {
     assert_eq!(kinds, ["idle_clear", "case_closed"]);
     for e in &events {
         assert_eq!(e.biz_num.as_deref(), Some(outcome.biz_num.as_str()), "{e:?}");
-        assert_eq!(e.uscc.as_deref(), Some(small_uscc().as_str()), "{e:?}");
+        assert_eq!(e.uscc.as_deref(), Some(crate::small_uscc().as_str()), "{e:?}");
         assert_eq!(e.service_item_code.as_deref(), Some(item.as_str()), "{e:?}");
         assert_eq!(e.at, s.clock.now_china());
     }
@@ -134,7 +124,7 @@ async fn a_locked_session_closes_the_customer_and_acts_for_nobody_until_the_cler
     assert_eq!(refused.code, ErrorCode::SignInRequired);
     assert!(refused.message.starts_with("会话已锁定。"), "{}", refused.message);
     assert_eq!(s.desk.license_file(&code).unwrap_err().code, ErrorCode::SignInRequired);
-    let payload = s.sim.control().issue_code(&small_uscc(), None).unwrap().payload;
+    let payload = s.sim.control().issue_code(&crate::small_uscc(), None).unwrap().payload;
     let scan = s.desk.scan(payload, None, Arc::new(|_| {})).await.unwrap_err();
     assert_eq!(scan.code, ErrorCode::SignInRequired);
     assert_eq!(s.desk.lock_session().unwrap(), None, "locked already: nothing more");

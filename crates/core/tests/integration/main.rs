@@ -27,3 +27,12 @@ pub(crate) fn keys_beside(database: &impl AsRef<std::path::Path>) -> yueshang_co
     let dir = database.as_ref().parent().expect("a database file is in a folder");
     yueshang_core::keystore::KeyStore::with_preference(dir.join("config"), yueshang_core::keystore::Preference::File)
 }
+
+/// A granted sample enterprise with a few licenses (2 to 4): quick to serve, enough to see order.
+pub(crate) fn small_uscc() -> String {
+    yueshang_gateway_sim::samples::enterprises()
+        .into_iter()
+        .find(|e| e.consent == yueshang_gateway_sim::samples::Consent::Granted && (2..=4).contains(&e.licenses.len()))
+        .expect("a small sample enterprise")
+        .uscc
+}

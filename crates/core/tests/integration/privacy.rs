@@ -477,11 +477,7 @@ async fn with_no_retention_a_customer_is_erased_at_next_customer_and_kept_while_
     let station =
         Arc::new(Station::new(settings, cache.clone(), Arc::new(SystemClock), Arc::new(RandomNonces)).unwrap());
     let desk = Desk::new(station.clone(), Arc::new(Outbox::new(station, random_jitter()))).unwrap();
-    let sample = samples::enterprises()
-        .into_iter()
-        .find(|e| e.consent == Consent::Granted && (2..=4).contains(&e.licenses.len()))
-        .unwrap();
-    let code = sim.control().issue_code(&sample.uscc, None).unwrap().payload;
+    let code = sim.control().issue_code(&crate::small_uscc(), None).unwrap().payload;
     let outcome = desk.scan(code, None, Arc::new(|_| {})).await.unwrap();
     let first = outcome.licenses[0].summary.license_code.clone();
     assert!(!desk.license_file(&first).unwrap().is_empty(), "the customer on the desk is served from the cache");

@@ -15,21 +15,13 @@ use yueshang_core::desk::{Desk, SharedObserver};
 use yueshang_core::outbox::{Outbox, random_jitter};
 use yueshang_core::station::Station;
 use yueshang_core::supervision::Supervision;
-use yueshang_gateway_sim::samples::{self, Consent};
+use yueshang_gateway_sim::samples;
 use yueshang_gateway_sim::{SandboxGateway, SimOptions};
 
 const CLERK: NewAccount<'static> =
     NewAccount { account: "clerk01", name: "李晓红", role: Role::Clerk, password: "hall-clerk-01" };
 const CHIEF: NewAccount<'static> =
     NewAccount { account: "chief01", name: "陈志强", role: Role::Supervisor, password: "hall-chief-01" };
-
-fn granted_uscc() -> String {
-    samples::enterprises()
-        .into_iter()
-        .find(|e| e.consent == Consent::Granted && (2..=4).contains(&e.licenses.len()))
-        .expect("a small sample enterprise")
-        .uscc
-}
 
 #[tokio::test]
 async fn a_supervisor_sees_the_clerks_day_and_a_clerk_sees_none_of_it() {
@@ -56,7 +48,7 @@ async fn a_supervisor_sees_the_clerks_day_and_a_clerk_sees_none_of_it() {
 
     desk.sign_in("clerk01", "hall-clerk-01").unwrap();
     assert_eq!(desk.scan("not a code".into(), None, quiet.clone()).await.unwrap_err().code, ErrorCode::CodeInvalid);
-    let uscc = granted_uscc();
+    let uscc = crate::small_uscc();
     for _ in 0..2 {
         let payload = sim.control().issue_code(&uscc, None).unwrap().payload;
         desk.scan(payload, None, quiet.clone()).await.unwrap();
