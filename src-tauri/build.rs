@@ -30,6 +30,13 @@ fn main() {
         "account_add",
         "account_set_disabled",
         "account_reset_password",
+        "setup_state",
+        "validate_setup",
+        "test_setup",
+        "save_setup",
+        "restart_app",
+        "run_doctor",
+        "write_forms",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands)).expect("tauri build script");
 }

@@ -10,7 +10,7 @@ use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::retention::purge_expired;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
-use yueshang_core::config::{self, Config, Mode, Settings};
+use yueshang_core::config::{self, ConfigFiles, Mode, Settings, WindowSettings};
 use yueshang_core::desk::Desk;
 use yueshang_core::keystore::KeyStore;
 use yueshang_core::outbox::{Outbox, random_jitter};
@@ -25,11 +25,13 @@ use yueshang_gateway_sim::{SANDBOX_ACCOUNTS, SandboxGateway, SimOptions, sandbox
 /// Latency of the in-process sandbox: enough for a person to see license cards stream in.
 const SANDBOX_LATENCY: Duration = Duration::from_millis(60);
 
-/// What the command line may say: `--config FILE` and `--data-dir DIR` (also as `--x=value`).
+/// What the command line may say: `--config FILE`, `--data-dir DIR` (also as `--x=value`), and
+/// `--sandbox` (the sandbox whatever the configuration says: trying the app on a configured PC).
 #[derive(Debug, Default)]
 pub(crate) struct Launch {
     config: Option<PathBuf>,
     data_dir: Option<PathBuf>,
+    sandbox: bool,
 }
 
 impl Launch {
@@ -41,13 +43,17 @@ impl Launch {
                 Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
                 None => (arg, None),
             };
+            if name == "--sandbox" && inline.is_none() {
+                launch.sandbox = true;
+                continue;
+            }
             let slot = match name.as_str() {
                 "--config" => &mut launch.config,
                 "--data-dir" => &mut launch.data_dir,
                 other => {
                     return Err(Error::with_fact(
                         ErrorCode::ConfigInvalid,
-                        format!("不认识的启动参数 {other}（可用：--config 文件、--data-dir 目录）。"),
+                        format!("不认识的启动参数 {other}（可用：--config 文件、--data-dir 目录、--sandbox）。"),
                     ));
                 }
             };
@@ -74,6 +80,8 @@ pub(crate) struct Counter {
     pub(crate) outbox_wake: Arc<Notify>,
     /// Kept alive for the app's lifetime: dropping it stops the sandbox gateway.
     pub(crate) sandbox: Option<SandboxGateway>,
+    /// Full screen and start with the session, as `[window]` says.
+    pub(crate) window: WindowSettings,
 }
 
 /// Where this counter keeps its things, and the fingerprint of its audit key.
@@ -106,24 +114,28 @@ impl AppState {
 /// data never mixes with real records.
 pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     let data_dir = config::data_dir(launch.data_dir)?;
-    let config_path = config::config_file(launch.config);
-    let (mode, settings, sandbox) = match config_path.clone() {
+    let files = if launch.sandbox { ConfigFiles::default() } else { ConfigFiles::find(launch.config) };
+    // The file a problem found after the merge is blamed on: the user's, else the machine's.
+    let blamed = files.user.clone().or_else(|| files.machine.clone());
+    let named = |e: Error| match &blamed {
+        Some(path) => naming_the_file(e, path),
+        None => e,
+    };
+    let loaded = files.load()?;
+    let window = loaded.as_ref().map(|l| l.config.window).unwrap_or_default();
+    let (mode, settings, sandbox) = match loaded {
         None => {
             let sandbox = start_sandbox().await?;
             (Mode::Sandbox, sandbox_settings(&sandbox.base_url()), Some(sandbox))
         }
-        Some(path) => {
-            tracing::info!(path = %path.display(), "configuration file");
-            let config = Config::load(&path).map_err(|e| naming_the_file(e, &path))?;
-            match config.mode {
-                Mode::Gateway => {
-                    (Mode::Gateway, config.into_settings(None).map_err(|e| naming_the_file(e, &path))?, None)
-                }
+        Some(loaded) => {
+            tracing::info!(machine = ?files.machine, user = ?files.user, "configuration files");
+            match loaded.config.mode {
+                Mode::Gateway => (Mode::Gateway, loaded.config.into_settings(None).map_err(named)?, None),
                 Mode::Sandbox => {
                     let sandbox = start_sandbox().await?;
-                    let settings = config
-                        .into_settings(Some(sandbox_settings(&sandbox.base_url())))
-                        .map_err(|e| naming_the_file(e, &path))?;
+                    let settings =
+                        loaded.config.into_settings(Some(sandbox_settings(&sandbox.base_url()))).map_err(named)?;
                     (Mode::Sandbox, settings, Some(sandbox))
                 }
             }
@@ -136,14 +148,10 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     std::fs::create_dir_all(&data_dir).map_err(|e| {
         Error::with_fact(ErrorCode::StorageFailed, format!("无法创建数据目录 {}（{e}）。", data_dir.display()))
     })?;
-    let keys = KeyStore::for_config(config_path.as_deref())?;
+    let keys = KeyStore::for_config(files.key_home())?;
     let cache = Arc::new(Cache::open(&cache_file, &keys)?);
     let mut settings = settings;
-    let fill = secrets::fill_gateway(&mut settings.gateway, &cache);
-    fill.map_err(|e| match &config_path {
-        Some(path) => naming_the_file(e, path),
-        None => e,
-    })?;
+    secrets::fill_gateway(&mut settings.gateway, &cache).map_err(named)?;
     if !settings.gateway.secrets_in_file.is_empty() {
         tracing::warn!(
             keys = ?settings.gateway.secrets_in_file,
@@ -168,7 +176,7 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
         storage_key: station.cache().key_info(),
         secrets_in_file: station.settings().gateway.secrets_in_file.clone(),
         data_dir: data_dir.clone(),
-        config_path,
+        config_path: files.user.clone(),
     };
     Ok(Counter {
         desk,
@@ -177,6 +185,7 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
         about,
         outbox_wake: Arc::new(Notify::new()),
         sandbox,
+        window,
     })
 }
 

@@ -6,8 +6,11 @@ mod commands;
 mod dto;
 mod launch;
 mod logging;
+mod setup_commands;
+mod setup_dto;
 mod shift_commands;
 mod shift_dto;
+mod window;
 
 use launch::{AppState, Launch};
 use std::sync::Arc;
@@ -22,6 +25,10 @@ pub fn run() {
     let logs = logging::init(launch.as_ref().ok().and_then(Launch::data_dir).as_deref());
     tracing::info!(version = env!("CARGO_PKG_VERSION"), logs = ?logs, "yueshang-counter starting");
     tauri::Builder::default()
+        // First: a second instance must hand over before anything else starts.
+        .plugin(window::single_instance())
+        .plugin(window::remembered_state())
+        .plugin(window::autostart())
         .setup(move |app| {
             // A counter that cannot start still opens its window, which tells IT what to fix.
             let state = match launch {
@@ -37,6 +44,7 @@ pub fn run() {
             app.manage(state);
             // Started once the state is managed: the sender reports to the window at once.
             if let AppState::Ready(counter) = app.state::<AppState>().inner() {
+                window::apply(app.handle(), counter.window);
                 start_outbox_sender(app.handle().clone(), counter);
                 start_hourly_purge(app.handle().clone());
             }
@@ -72,6 +80,13 @@ pub fn run() {
             shift_commands::account_add,
             shift_commands::account_set_disabled,
             shift_commands::account_reset_password,
+            setup_commands::setup_state,
+            setup_commands::validate_setup,
+            setup_commands::test_setup,
+            setup_commands::save_setup,
+            setup_commands::restart_app,
+            setup_commands::run_doctor,
+            setup_commands::write_forms,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

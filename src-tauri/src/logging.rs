@@ -27,7 +27,8 @@ impl FormatTime for ChinaTime {
 /// (the app still runs, logging to stderr only).
 pub(crate) fn init(data_dir: Option<&Path>) -> Option<PathBuf> {
     let filter = || EnvFilter::try_from_env("YUESHANG_LOG").unwrap_or_else(|_| "info".into());
-    let dir = data_dir.map(|d| d.join("logs"));
+    // The same folder `yueshang doctor` checks.
+    let dir = data_dir.map(yueshang_core::doctor::log_dir);
     let daily = dir.as_deref().and_then(|dir| {
         std::fs::create_dir_all(dir).ok()?;
         RollingFileAppender::builder()

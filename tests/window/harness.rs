@@ -70,9 +70,28 @@ pub(crate) struct Group {
 }
 
 impl Group {
-    fn spawn(name: &'static str, command: &mut Command) -> Group {
+    pub(crate) fn spawn(name: &'static str, command: &mut Command) -> Group {
         let child = command.process_group(0).spawn().unwrap_or_else(|e| panic!("could not start {name}: {e}"));
         Group { child, name }
+    }
+
+    /// Its standard output, when it was spawned with a pipe there.
+    pub(crate) fn stdout(&mut self) -> std::process::ChildStdout {
+        self.child.stdout.take().expect("spawned with stdout piped")
+    }
+
+    /// Its exit status once it has ended, waiting up to `limit`; `None`: still running.
+    pub(crate) fn exit_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the child") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -145,9 +164,12 @@ impl Driver {
         command
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("DISPLAY", &display.name)
-            // The app must find no configuration but what the test gives it.
+            // The app must find no configuration but what the test gives it: no machine-wide
+            // file, and its remembered window state and autostart entry in the target folder.
             .env_remove("YUESHANG_CONFIG")
             .env_remove("YUESHANG_DATA_DIR")
+            .env("YUESHANG_MACHINE_CONFIG", "")
+            .env("XDG_CONFIG_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("window-config-home"))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (key, value) in env {

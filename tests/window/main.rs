@@ -13,7 +13,9 @@
 mod case;
 mod harness;
 mod idle;
+mod instance;
 mod page;
+mod setup;
 mod shift;
 
 use harness::{Display, Driver, app_binary};

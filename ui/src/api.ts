@@ -1,11 +1,11 @@
-// The only door to the Rust shell: typed wrappers for every IPC command, the "scan-progress", "outbox-changed" and "export-progress" events, the folder dialog, and the one place a lost sign-in is noticed.
+// The only door to the Rust shell: typed wrappers for every IPC command, the "scan-progress", "outbox-changed", "export-progress", "setup-check" and "doctor-check" events, the folder dialog, and the one place a lost sign-in is noticed.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { open } from '@tauri-apps/plugin-dialog';
 import type {
-  Account, AppError, AuditFilter, AuditPage, ChainStatus, CopyDto, CounterInfo, DaySummary, ExportFormat, ExportProgress,
-  ExportResult, IssuedCode, LicenseOutcome, OutboxStatus, PrintedDto, PrinterDto, RecordDto, RecordStatus, Role,
-  SandboxEnterprise, SavedDto, ScanProgress, ScanResult, SignedIn,
+  Account, AppError, AuditFilter, AuditPage, ChainStatus, CheckDto, CopyDto, CounterInfo, DaySummary, DoctorReportDto, ExportFormat,
+  ExportProgress, ExportResult, FormsWrittenDto, IssuedCode, LicenseOutcome, OutboxStatus, PrintedDto, PrinterDto, RecordDto, RecordStatus,
+  Role, SandboxEnterprise, SavedDto, SaveSetupDto, ScanProgress, ScanResult, SetupFormDto, SetupStateDto, SignedIn, ValidationDto,
 } from './types';
 import { isErrorCode } from './errors';
 
@@ -150,6 +150,29 @@ export const accountSetDisabled = (account: string, disabled: boolean) =>
 export const accountResetPassword = (account: string, password: string) =>
   call<null>('account_reset_password', { account, password });
 
+// ---------- the setup screen and the doctor (IT) ----------
+
+/** The user's configuration (secrets never included), where 保存 writes, and the official bases. */
+export const setupState = () => call<SetupStateDto>('setup_state');
+
+/** Every field's problem, in Chinese with the reason; {} = the form is valid. */
+export const validateSetup = (form: SetupFormDto) => call<ValidationDto>('validate_setup', { form });
+
+/** The doctor on the unsaved form; "setup-check" reports each check as it completes. */
+export const testSetup = (form: SetupFormDto) => call<DoctorReportDto>('test_setup', { form });
+
+/** Writes the configuration (readable only by this user) and seals the secrets; CONFIG_INVALID when the form is not valid. */
+export const saveSetup = (form: SetupFormDto) => call<SaveSetupDto>('save_setup', { form });
+
+/** Restarts the app, so that the saved configuration takes effect. */
+export const restartApp = () => call<null>('restart_app');
+
+/** The doctor on the configuration in force; "doctor-check" reports each check as it completes. */
+export const runDoctor = () => call<DoctorReportDto>('run_doctor');
+
+/** The onboarding forms (接入申请材料) of the saved configuration, written into `dir`. */
+export const writeForms = (dir: string) => call<FormsWrittenDto>('write_forms', { dir });
+
 // ---------- events ----------
 
 export function onScanProgress(handler: (p: ScanProgress) => void): Promise<UnlistenFn> {
@@ -162,4 +185,12 @@ export function onOutboxChanged(handler: (s: OutboxStatus) => void): Promise<Unl
 
 export function onExportProgress(handler: (p: ExportProgress) => void): Promise<UnlistenFn> {
   return listen<ExportProgress>('export-progress', (e) => handler(e.payload));
+}
+
+export function onSetupCheck(handler: (c: CheckDto) => void): Promise<UnlistenFn> {
+  return listen<CheckDto>('setup-check', (e) => handler(e.payload));
+}
+
+export function onDoctorCheck(handler: (c: CheckDto) => void): Promise<UnlistenFn> {
+  return listen<CheckDto>('doctor-check', (e) => handler(e.payload));
 }

@@ -297,3 +297,86 @@ export interface Account {
   lockedUntil: string | null;
   lastSignInAt: string | null;
 }
+
+// ---------- the setup screen and the doctor (IT) ----------
+
+export type SetupEnvironment = 'sandbox' | 'test' | 'production';
+
+/** The form of the setup screen: what 保存 writes. Secrets ("" = keep what is stored) never come back from the shell. */
+export interface SetupFormDto {
+  environment: SetupEnvironment;
+  ystBase: string;
+  licenseBase: string;
+  /** Must start with yst_. */
+  paasid: string;
+  token: string;
+  systemId: string;
+  /** 开发商统一社会信用代码 (18 characters with its check character). */
+  venderId: string;
+  /** 部门统一社会信用代码. */
+  departmentId: string;
+  account: string;
+  password: string;
+  appKey: string;
+  appSecret: string;
+  caFile: string;
+  proxy: string;
+  operatorAccount: string;
+  operatorName: string;
+  divisionCode: string;
+  serviceOrg: string;
+  serviceOrgCode: string;
+  hallCode: string;
+  hallName: string;
+  counter: string;
+  /** Optional: for the onboarding forms. */
+  hallCity: string;
+  hallDistrict: string;
+  hallAddress: string;
+  hallPhone: string;
+  items: ServiceItem[];
+}
+
+export interface GatewayBases { ystBase: string; licenseBase: string }
+
+export interface SetupStateDto {
+  /** The user's configuration as it is, secrets always "". */
+  form: SetupFormDto;
+  hasToken: boolean;
+  hasPassword: boolean;
+  hasAppSecret: boolean;
+  /** Where 保存 writes. */
+  userFile: string;
+  /** The machine-wide configuration file, when there is one. */
+  machineFile: string | null;
+  /** No configuration file at all: the app runs its own sandbox. */
+  firstRun: boolean;
+  /** The official bases of each environment. */
+  defaults: { test: GatewayBases; production: GatewayBases };
+}
+
+/** field = a SetupFormDto key, or `items.3.code`; the message is Chinese and says why. Empty: valid. */
+export interface ValidationDto { errors: Record<string, string> }
+
+/** One check of the doctor. ids in order: config dns tcp tls clock signature license_login data_dir disk font printers logs secrets. */
+export interface CheckDto {
+  id: string;
+  title: string;
+  ok: boolean;
+  /** Passed, but IT should look. */
+  warn: boolean;
+  figure: string;
+  fix: string | null;
+  millis: number | null;
+}
+export interface DoctorReportDto { checks: CheckDto[]; ready: boolean }
+
+export interface SaveSetupDto {
+  path: string;
+  /** Which secrets went into the sealed store, e.g. "gateway.token". */
+  secretsSealed: string[];
+  /** The new configuration takes effect after a restart. */
+  restart: boolean;
+}
+
+export interface FormsWrittenDto { forms: { title: string; path: string }[] }

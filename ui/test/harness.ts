@@ -1,4 +1,4 @@
-// Test-only harness: mocks the Tauri IPC so each browser test scripts command responses and emits "scan-progress" / "outbox-changed" events.
+// Test-only harness: mocks the Tauri IPC so each browser test scripts command responses and emits "scan-progress" / "outbox-changed" / "setup-check" (any) events; exposes the setup screen's pure rules.
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 
@@ -89,3 +89,10 @@ mockIPC(
 );
 
 void import('../src/main');
+// The setup screen's pure rules (paste parsing, bases, steps, local checks), for tests to call as they are.
+void import('../src/setup').then((m) => {
+  (window as unknown as { __setupRules: unknown }).__setupRules = {
+    parseItemsPaste: m.parseItemsPaste, mergeItems: m.mergeItems, ystBaseFor: m.ystBaseFor, localErrors: m.localErrors,
+    errorsOfStep: m.errorsOfStep, activeSteps: m.activeSteps, emptyForm: m.emptyForm,
+  };
+});

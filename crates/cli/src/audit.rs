@@ -15,7 +15,7 @@ use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::verify::{VerifyReport, problem_row, verify_export};
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::china_tz;
-use yueshang_core::config::{self, Config};
+use yueshang_core::config::ConfigFiles;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
@@ -133,8 +133,8 @@ fn chosen_days(args: &ExportArgs) -> (NaiveDate, NaiveDate) {
 /// Who exports and for which hall and counter: the configuration's, else the events' own.
 fn exporter(config: Option<PathBuf>, cache: &Cache, first_seq: i64) -> Result<AuditContext, Error> {
     let account = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "cli".into());
-    if let Some(path) = config::config_file(config) {
-        let config = Config::load(&path)?;
+    if let Some(loaded) = ConfigFiles::find(config).load()? {
+        let config = loaded.config;
         if let Some(counter) = config.counter {
             let operator_account = config.operator.map_or(account, |o| o.account);
             return Ok(AuditContext { operator_account, hall_code: counter.hall_code, counter: counter.counter });

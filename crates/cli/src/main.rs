@@ -3,7 +3,10 @@
 mod accounts;
 mod audit;
 mod audit_db;
+mod config_cmd;
 mod copy;
+mod doctor;
+mod forms;
 mod output;
 mod record;
 mod scan;
@@ -43,6 +46,12 @@ enum Command {
     Cache(storage::CacheArgs),
     /// Gateway credentials kept sealed on this PC: set, list, import from a configuration file.
     Secrets(storage::SecretsArgs),
+    /// Fill the onboarding kit: the four application forms of the access guide and a checklist, one XLSX each.
+    Forms(forms::FormsArgs),
+    /// Check configuration, network, gateway (clock, signature, e-license login) and this PC; exit 0 when ready to scan.
+    Doctor(doctor::DoctorArgs),
+    /// The configuration in force: machine-wide and user files merged, each key with its file (`show`).
+    Config(config_cmd::ConfigArgs),
 }
 
 /// Where the cache lives: `--data-dir`, else `YUESHANG_DATA_DIR`, else the platform's data folder.
@@ -71,6 +80,9 @@ fn main() -> ExitCode {
             Command::Accounts(args) => accounts::run(args),
             Command::Cache(args) => storage::cache(args),
             Command::Secrets(args) => storage::secrets(args),
+            Command::Forms(args) => forms::run(args),
+            Command::Doctor(args) => doctor::run(args).await,
+            Command::Config(args) => config_cmd::run(args),
         }
     })
 }

@@ -10,7 +10,7 @@ use url::Url;
 use yueshang_core::audit::key::CounterKey;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
-use yueshang_core::config::{self, Config, Mode, Settings};
+use yueshang_core::config::{self, ConfigFiles, Mode, Settings};
 use yueshang_core::keystore::KeyStore;
 use yueshang_core::secrets;
 use yueshang_core::station::{ScanEvent, ScanOutcome, Station};
@@ -63,10 +63,10 @@ pub(crate) struct LicensesArgs {
 }
 
 fn settings(config: Option<PathBuf>, sim: Option<Url>) -> Result<Settings, Error> {
-    match (config::config_file(config), sim) {
+    match (ConfigFiles::find(config).load()?, sim) {
         (None, Some(url)) => Ok(yueshang_gateway_sim::sandbox_settings(&url)),
-        (Some(path), sim) => {
-            let config = Config::load(&path)?;
+        (Some(loaded), sim) => {
+            let config = loaded.config;
             match (config.mode, sim) {
                 (Mode::Gateway, _) => config.into_settings(None),
                 (Mode::Sandbox, Some(url)) => config.into_settings(Some(yueshang_gateway_sim::sandbox_settings(&url))),

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use yueshang_core::audit::AuditContext;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::china_tz;
-use yueshang_core::config::{self, Config, PrivacySettings};
+use yueshang_core::config::{self, ConfigFiles, PrivacySettings};
 use yueshang_core::keystore::KeyStore;
 use yueshang_core::purge::{Scope, purge};
 use yueshang_core::secret::Secret;
@@ -241,8 +241,8 @@ fn now() -> chrono::DateTime<chrono::FixedOffset> {
 /// the counter the database's own events name.
 fn context(store: &StoreArgs, cache: &Cache) -> Result<AuditContext, Error> {
     let user = terminal_user();
-    if let Some(path) = config::config_file(store.config.clone()) {
-        let config = Config::load(&path)?;
+    if let Some(loaded) = ConfigFiles::find(store.config.clone()).load()? {
+        let config = loaded.config;
         if let Some(counter) = config.counter {
             let operator_account = config.operator.map_or(user, |o| o.account);
             return Ok(AuditContext { operator_account, hall_code: counter.hall_code, counter: counter.counter });
@@ -257,8 +257,8 @@ fn terminal_user() -> String {
 }
 
 fn run_purge(all: bool, store: &StoreArgs) -> Result<yueshang_core::purge::Purged, Error> {
-    let privacy = match config::config_file(store.config.clone()) {
-        Some(path) => Config::load(&path)?.privacy,
+    let privacy = match ConfigFiles::find(store.config.clone()).load()? {
+        Some(loaded) => loaded.config.privacy,
         None => PrivacySettings::default(),
     };
     let cache = open(store)?;

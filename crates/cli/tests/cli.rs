@@ -21,7 +21,7 @@ fn default_keys() -> yueshang_core::keystore::KeyStore {
 
 fn yueshang() -> Command {
     let mut command = Command::new(BIN);
-    command.env("XDG_CONFIG_HOME", config_home()).env_remove("YUESHANG_CONFIG");
+    command.env("XDG_CONFIG_HOME", config_home()).env_remove("YUESHANG_CONFIG").env("YUESHANG_MACHINE_CONFIG", "");
     command
 }
 
@@ -645,4 +645,75 @@ fn a_lost_storage_key_is_named_and_reset_after_a_confirmation_keeps_the_audit_tr
     assert_eq!((code, listed), (0, serde_json::json!([])));
     let (code, chain) = run_json(&["audit", "verify-db", "--data-dir", dir, "--json"]);
     assert_eq!((code, chain["count"].as_i64()), (0, Some(4)), "three events and the reset: {chain}");
+}
+
+#[test]
+fn forms_writes_the_onboarding_kit_and_lists_it_for_people_and_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, include_str!("../../../config.example.toml")).unwrap();
+    let out = dir.path().join("kit");
+    let (code, json) =
+        run_json(&["forms", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{json}");
+    let titles: Vec<&str> = json["forms"].as_array().unwrap().iter().map(|f| f["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["接入步骤清单", "粤商通免证办接入申请表", "网络策略配置表", "网关申请表", "证照服务申请表"]);
+    for form in json["forms"].as_array().unwrap() {
+        let path = Path::new(form["path"].as_str().unwrap());
+        assert!(path.starts_with(&out), "{form}");
+        let bytes = std::fs::read(path).unwrap();
+        assert!(bytes.starts_with(b"PK"), "{} is an XLSX (zip) file", path.display());
+    }
+
+    // For people: one line per file; a second run replaces the files.
+    let people = yueshang()
+        .args(["forms", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(people.status.success(), "{}", String::from_utf8_lossy(&people.stderr));
+    let stdout = String::from_utf8(people.stdout).unwrap();
+    assert!(stdout.contains("2-网络策略配置表.xlsx") && stdout.contains("已生成 5 份表格"), "{stdout}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 5);
+
+    let (code, bad) = run_json(&[
+        "forms",
+        "--config",
+        dir.path().join("none.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!((code, bad["error"]["code"].as_str()), (1, Some("CONFIG_INVALID")), "{bad}");
+}
+
+#[test]
+fn the_doctor_passes_against_the_built_in_sandbox_with_every_check_in_order() {
+    let data = tempfile::tempdir().unwrap();
+    let (code, report) = run_json(&["doctor", "--sandbox", "--json", "--data-dir", data.path().to_str().unwrap()]);
+    let ids: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "config",
+            "dns",
+            "tcp",
+            "tls",
+            "clock",
+            "signature",
+            "license_login",
+            "data_dir",
+            "disk",
+            "font",
+            "printers",
+            "logs",
+            "secrets"
+        ]
+    );
+    assert_eq!(code, 0, "{report:#}");
+    for check in report["checks"].as_array().unwrap() {
+        let keys: Vec<&str> = check.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["id", "title", "ok", "warn", "figure", "fix", "millis"], "{check}");
+    }
+    assert_eq!(report["checks"][3]["ok"], true);
+    assert!(report["checks"][3]["figure"].as_str().unwrap().contains("不适用"), "{report:#}");
 }

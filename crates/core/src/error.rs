@@ -66,7 +66,7 @@ pub enum ErrorCode {
     PrintFailed,
     /// The clerk closed the printer picker: nothing was sent.
     PrintCancelled,
-    /// The stamped copy could not be written to the chosen folder.
+    /// A file (a stamped copy, the onboarding forms) could not be written to the chosen folder.
     SaveFailed,
     /// The handling record is incomplete (e.g. REJECTED without a reason); nothing was queued.
     RecordInvalid,
@@ -254,7 +254,7 @@ impl ErrorCode {
                 "打印任务没有送达打印服务。请重试；持续出现请联系IT检查打印服务（CUPS/打印后台处理程序）。"
             }
             ErrorCode::PrintCancelled => "已取消打印，没有发送任何打印任务。",
-            ErrorCode::SaveFailed => "无法把副本保存到所选文件夹。请确认文件夹存在、可写且磁盘有空间，或换一个文件夹。",
+            ErrorCode::SaveFailed => "无法把文件保存到所选文件夹。请确认文件夹存在、可写且磁盘有空间，或换一个文件夹。",
             ErrorCode::RecordInvalid => "办结信息不完整，请补全后再提交。",
             ErrorCode::BizNumUnknown => "本机没有这个办件号的记录，请核对办件号。",
             ErrorCode::AuditTampered => {

@@ -76,6 +76,8 @@ fn sandbox_gateway_settings(base_url: &Url) -> GatewaySettings {
         app_secret: Secret::new(SANDBOX_APP_SECRET),
         // The sandbox's credentials are public sample values, built in rather than in a file.
         secrets_in_file: Vec::new(),
+        ca_file: None,
+        proxy: None,
     }
 }
 

@@ -120,10 +120,7 @@ impl std::fmt::Debug for GatewayClient {
 
 impl GatewayClient {
     pub fn new(settings: &Settings, clock: Arc<dyn Clock>, nonces: Arc<dyn NonceSource>) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .pool_max_idle_per_host(32)
-            .user_agent(concat!("yueshang-counter/", env!("CARGO_PKG_VERSION")))
+        let http = http_client_builder(&settings.gateway)?
             .build()
             .map_err(|e| Error::config("gateway", format!("无法初始化 HTTP 客户端（{e}）")))?;
         let g = &settings.gateway;
@@ -485,6 +482,47 @@ impl GatewayClient {
         }
         Error::new(ErrorCode::GatewayAuthRejected)
     }
+}
+
+/// How long a connection to the gateway (or its proxy) may take before the call gives up.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The HTTP client of gateway calls, not yet built: the built-in roots plus `[gateway] ca_file`
+/// (the government extranet's own CA), through `[gateway] proxy` when one is set (else the
+/// system's proxy variables, as before). The doctor builds its probes from the same builder,
+/// so what it checks is what a scan meets.
+pub(crate) fn http_client_builder(gateway: &GatewaySettings) -> Result<reqwest::ClientBuilder> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .pool_max_idle_per_host(32)
+        .user_agent(concat!("yueshang-counter/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = &gateway.ca_file {
+        for certificate in extra_roots(path)? {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    if let Some(proxy) = &gateway.proxy {
+        let proxy = reqwest::Proxy::all(proxy.as_str())
+            .map_err(|e| Error::config("gateway.proxy", format!("无法使用（{e}），应形如 http://10.0.0.1:3128")))?;
+        builder = builder.proxy(proxy);
+    }
+    Ok(builder)
+}
+
+/// The CA certificates of `[gateway] ca_file`; a file without one is a configuration error, not
+/// a silent "trust nothing more".
+fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::config("gateway.ca_file", format!("指向的证书文件 {} 无法读取（{e}）", path.display())))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&bytes)
+        .map_err(|e| Error::config("gateway.ca_file", format!("指向的 {} 不是 PEM 证书文件（{e}）", path.display())))?;
+    if certificates.is_empty() {
+        return Err(Error::config(
+            "gateway.ca_file",
+            format!("指向的 {} 中没有证书（应为 -----BEGIN CERTIFICATE----- 开头的 PEM 文件）", path.display()),
+        ));
+    }
+    Ok(certificates)
 }
 
 /// The operator as the 粤商通 calls name them (also how the outbox keeps who queued a record).

@@ -9,6 +9,8 @@ mod audit_retention;
 mod contract;
 mod copies;
 mod desk;
+mod doctor;
+mod forms;
 mod idle;
 #[cfg(target_os = "linux")]
 mod keystore_secret_service;

@@ -1,4 +1,9 @@
-//! The configuration file (TOML): parsed and checked once, every problem named by its key.
+//! The configuration (TOML): parsed and checked once, every problem named by its key (and, through
+//! `layers`, by the file it came from).
+
+mod layers;
+
+pub use layers::{ConfigFiles, KeySource, Layer, Loaded, ShownKey, machine_config_file};
 
 use crate::contract::Contract;
 use crate::domain::{Counter, Operator, ServiceItem, Uscc};
@@ -61,6 +66,11 @@ pub struct GatewaySettings {
     /// allowed (development, sandbox), warned about by the doctor and the setup screen. Those it
     /// leaves out come from the sealed store (`yueshang secrets set`).
     pub secrets_in_file: Vec<&'static str>,
+    /// Extra trusted CA certificates (PEM) for the government extranet's own CA; the built-in
+    /// roots stay trusted.
+    pub ca_file: Option<PathBuf>,
+    /// An HTTP(S) proxy every gateway call goes through; `None`: direct.
+    pub proxy: Option<Url>,
 }
 
 /// Knobs with good defaults that IT rarely touches and tests shorten.
@@ -188,6 +198,36 @@ impl Default for PrivacySettings {
     }
 }
 
+/// `[hall]`'s address book entry, for the onboarding forms only: 粤商通 lists the halls offering the
+/// service with their address and phone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HallContact {
+    pub city: Option<String>,
+    pub district: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// `[onboarding]`: what only the province's application forms need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Onboarding {
+    pub application_name: Option<String>,
+    pub developer_name: Option<String>,
+    pub department_name: Option<String>,
+    /// The PaaS IDs of both environments (applied for together); `gateway.paasid` fills its own.
+    pub test_paasid: Option<String>,
+    pub production_paasid: Option<String>,
+}
+
+/// `[window]`: how the app's window behaves on a counter PC.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowSettings {
+    /// Full screen from the start (counter PCs that do nothing else).
+    pub fullscreen: bool,
+    /// Start with the user's session (the app registers or removes itself at each launch).
+    pub autostart: bool,
+}
+
 /// Everything the flow needs, complete and checked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -229,17 +269,16 @@ pub struct Config {
     pub printing: PrintingSettings,
     pub audit: AuditSettings,
     pub privacy: PrivacySettings,
+    pub hall_contact: HallContact,
+    pub onboarding: Onboarding,
+    pub window: WindowSettings,
 }
 
 impl Config {
+    /// One file on its own (no machine-wide layer): what `--config FILE` tools that rewrite it read.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::with_fact(
-                crate::error::ErrorCode::ConfigInvalid,
-                format!("无法读取配置文件 {}（{e}）。", path.display()),
-            )
-        })?;
-        Config::parse(&text)
+        let loaded = ConfigFiles::only(path.to_path_buf()).load()?;
+        Ok(loaded.expect("a named file is a configuration").config)
     }
 
     pub fn parse(text: &str) -> Result<Self> {
@@ -307,6 +346,10 @@ struct RawConfig {
     retention: RawRetention,
     #[serde(default)]
     privacy: RawPrivacy,
+    #[serde(default)]
+    onboarding: RawOnboarding,
+    #[serde(default)]
+    window: RawWindow,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -324,6 +367,8 @@ struct RawGateway {
     password: Option<Secret>,
     app_key: Option<String>,
     app_secret: Option<Secret>,
+    ca_file: Option<PathBuf>,
+    proxy: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -343,6 +388,27 @@ struct RawHall {
     code: Option<String>,
     name: Option<String>,
     counter: Option<String>,
+    city: Option<String>,
+    district: Option<String>,
+    address: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOnboarding {
+    application_name: Option<String>,
+    developer_name: Option<String>,
+    department_name: Option<String>,
+    test_paasid: Option<String>,
+    production_paasid: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    fullscreen: Option<bool>,
+    autostart: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -421,7 +487,7 @@ pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
         .ok_or_else(|| Error::config("data_dir", "无法确定：请用 --data-dir 或环境变量 YUESHANG_DATA_DIR 指定数据目录"))
 }
 
-fn required(value: Option<String>, key: &str) -> Result<String> {
+pub(crate) fn required(value: Option<String>, key: &str) -> Result<String> {
     match value.map(|v| v.trim().to_owned()) {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(Error::config(key, "不能为空")),
@@ -432,6 +498,9 @@ fn required(value: Option<String>, key: &str) -> Result<String> {
 fn optional_secret(value: Option<Secret>, key: &'static str, in_file: &mut Vec<&'static str>) -> Result<Secret> {
     match value {
         None => Ok(Secret::default()),
+        Some(v) if v.expose().trim().chars().any(char::is_whitespace) => {
+            Err(Error::config(key, "中间含有空格或换行（多半是复制时带上的），请重新复制"))
+        }
         Some(v) if !v.expose().trim().is_empty() => {
             in_file.push(key);
             Ok(Secret::new(v.expose().trim()))
@@ -441,7 +510,7 @@ fn optional_secret(value: Option<Secret>, key: &'static str, in_file: &mut Vec<&
 }
 
 /// A base URL: HTTPS, or HTTP only to a loopback address (the sandbox gateway).
-fn base_url(value: Option<String>, key: &str) -> Result<Url> {
+pub(crate) fn base_url(value: Option<String>, key: &str) -> Result<Url> {
     let text = required(value, key)?;
     let url = Url::parse(&text).map_err(|e| Error::config(key, format!("不是有效的网址（{e}）")))?;
     let loopback = match url.host() {
@@ -475,10 +544,13 @@ impl RawConfig {
             (Mode::Gateway, None) => return Err(Error::config("operator", "缺失")),
             (Mode::Sandbox, None) => None,
         };
-        let counter = match (mode, self.hall) {
-            (_, Some(h)) => Some(h.check()?),
+        let (counter, hall_contact) = match (mode, self.hall) {
+            (_, Some(h)) => {
+                let contact = h.contact();
+                (Some(h.check()?), contact)
+            }
             (Mode::Gateway, None) => return Err(Error::config("hall", "缺失")),
-            (Mode::Sandbox, None) => None,
+            (Mode::Sandbox, None) => (None, HallContact::default()),
         };
         let mut service_items = Vec::new();
         for (i, item) in self.service_items.into_iter().enumerate() {
@@ -503,8 +575,73 @@ impl RawConfig {
             printing: self.printing.check()?,
             audit: self.audit.check()?,
             privacy: privacy_settings(self.retention, self.privacy)?,
+            hall_contact,
+            onboarding: self.onboarding.check()?,
+            window: WindowSettings {
+                fullscreen: self.window.fullscreen.unwrap_or(false),
+                autostart: self.window.autostart.unwrap_or(false),
+            },
         })
     }
+}
+
+/// A free-text value: trimmed, and blank counts as absent.
+pub(crate) fn optional_text(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// A PaaS ID: the gateway gives this program IDs of the form `yst_<abbreviation>`.
+pub(crate) fn paasid(value: &str, key: &str) -> Result<()> {
+    if !value.starts_with("yst_") {
+        return Err(Error::config(key, "应以 yst_ 开头（网关为粤商通应用分配的 PaaS ID）"));
+    }
+    if value.len() == 4 || !value[4..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(Error::config(key, "在 yst_ 之后应为字母、数字或下划线（检查是否多复制了空格或标点）"));
+    }
+    Ok(())
+}
+
+impl RawOnboarding {
+    fn check(self) -> Result<Onboarding> {
+        let test_paasid = optional_text(self.test_paasid);
+        let production_paasid = optional_text(self.production_paasid);
+        if let Some(id) = &test_paasid {
+            paasid(id, "onboarding.test_paasid")?;
+        }
+        if let Some(id) = &production_paasid {
+            paasid(id, "onboarding.production_paasid")?;
+        }
+        Ok(Onboarding {
+            application_name: optional_text(self.application_name),
+            developer_name: optional_text(self.developer_name),
+            department_name: optional_text(self.department_name),
+            test_paasid,
+            production_paasid,
+        })
+    }
+}
+
+/// `[gateway] proxy`: an HTTP or HTTPS proxy URL with a host.
+pub(crate) fn proxy_url(value: Option<String>) -> Result<Option<Url>> {
+    let Some(text) = optional_text(value) else { return Ok(None) };
+    let url = Url::parse(&text)
+        .map_err(|e| Error::config("gateway.proxy", format!("不是有效的网址（{e}），应形如 http://10.0.0.1:3128")))?;
+    match (url.scheme(), url.host()) {
+        ("http" | "https", Some(_)) => Ok(Some(url)),
+        _ => Err(Error::config("gateway.proxy", "应为 http:// 或 https:// 开头的代理地址，形如 http://10.0.0.1:3128")),
+    }
+}
+
+/// `[gateway] ca_file`: a PEM file that exists; the gateway client reads it when it starts.
+pub(crate) fn ca_file(value: Option<PathBuf>) -> Result<Option<PathBuf>> {
+    let Some(path) = value.filter(|p| !p.as_os_str().is_empty()) else { return Ok(None) };
+    if !path.is_file() {
+        return Err(Error::config(
+            "gateway.ca_file",
+            format!("指向的证书文件 {} 不存在（请写 PEM 文件的完整路径）", path.display()),
+        ));
+    }
+    Ok(Some(path))
 }
 
 impl RawGateway {
@@ -516,10 +653,8 @@ impl RawGateway {
                 return Err(Error::config("gateway.environment", format!("应为 test 或 production，而不是“{other}”")));
             }
         };
-        let paasid = required(self.paasid, "gateway.paasid")?;
-        if !paasid.starts_with("yst_") {
-            return Err(Error::config("gateway.paasid", "应以 yst_ 开头（网关为粤商通应用分配的 PaaS ID）"));
-        }
+        let paasid_value = required(self.paasid, "gateway.paasid")?;
+        paasid(&paasid_value, "gateway.paasid")?;
         let uscc_of = |value: Option<String>, key: &str| -> Result<String> {
             let v = required(value, key)?;
             Uscc::parse(&v).map(|u| u.as_str().to_owned()).map_err(|_| Error::config(key, "不是有效的统一社会信用代码"))
@@ -529,7 +664,7 @@ impl RawGateway {
             environment,
             yst_base: base_url(self.yst_base, "gateway.yst_base")?,
             license_base: base_url(self.license_base, "gateway.license_base")?,
-            paasid,
+            paasid: paasid_value,
             token: optional_secret(self.token, "gateway.token", &mut in_file)?,
             system_id: required(self.system_id, "gateway.system_id")?,
             vender_id: uscc_of(self.vender_id, "gateway.vender_id")?,
@@ -539,6 +674,8 @@ impl RawGateway {
             app_key: required(self.app_key, "gateway.app_key")?,
             app_secret: optional_secret(self.app_secret, "gateway.app_secret", &mut in_file)?,
             secrets_in_file: in_file,
+            ca_file: ca_file(self.ca_file)?,
+            proxy: proxy_url(self.proxy)?,
         })
     }
 }
@@ -561,6 +698,15 @@ impl RawOperator {
 }
 
 impl RawHall {
+    fn contact(&self) -> HallContact {
+        HallContact {
+            city: optional_text(self.city.clone()),
+            district: optional_text(self.district.clone()),
+            address: optional_text(self.address.clone()),
+            phone: optional_text(self.phone.clone()),
+        }
+    }
+
     fn check(self) -> Result<Counter> {
         Ok(Counter {
             hall_code: required(self.code, "hall.code")?,
@@ -761,6 +907,31 @@ name = "食品经营许可（新办）"
     }
 
     #[test]
+    fn extranet_and_window_keys_are_checked() {
+        let with = |extra: &str| {
+            GATEWAY_CONFIG.replace("app_key = \"app-key\"\n", &format!("app_key = \"app-key\"\n{extra}\n"))
+        };
+        let ca = tempfile::NamedTempFile::new().unwrap();
+        let g = Config::parse(&with(&format!("ca_file = {:?}\nproxy = \"http://10.0.0.1:3128\"", ca.path())))
+            .unwrap()
+            .gateway
+            .unwrap();
+        assert_eq!(g.ca_file.as_deref(), Some(ca.path()));
+        assert_eq!(g.proxy.unwrap().as_str(), "http://10.0.0.1:3128/");
+        check_err(&with("ca_file = \"/nonexistent/ca.pem\""), "gateway.ca_file");
+        check_err(&with("proxy = \"socks5://10.0.0.1:1080\""), "gateway.proxy");
+        check_err(&GATEWAY_CONFIG.replace("paas-token-value", "paas token"), "gateway.token");
+        check_err(&GATEWAY_CONFIG.replace("\"yst_counter\"\ntoken", "\"yst_ counter\"\ntoken"), "gateway.paasid");
+        let window = Config::parse("[window]\nfullscreen = true\n").unwrap().window;
+        assert_eq!(window, WindowSettings { fullscreen: true, autostart: false });
+        check_err("[window]\nfullscreen = \"yes\"\n", "格式有误");
+        check_err("[onboarding]\ntest_paasid = \"counter\"\n", "onboarding.test_paasid");
+        let hall =
+            Config::parse("[hall]\ncode = \"H\"\nname = \"大厅\"\ncounter = \"B1\"\ncity = \"广州市\"\n").unwrap();
+        assert_eq!(hall.hall_contact.city.as_deref(), Some("广州市"));
+    }
+
+    #[test]
     fn privacy_defaults_and_limits() {
         let defaults = Config::parse("").unwrap().privacy;
         assert_eq!(defaults.license_days, 1);
@@ -793,7 +964,7 @@ name = "食品经营许可（新办）"
 
     #[test]
     fn the_shipped_example_parses() {
-        let text = include_str!("../../../config.example.toml");
+        let text = include_str!("../../../../config.example.toml");
         let settings = Config::parse(text).unwrap().into_settings(None).unwrap();
         assert_eq!(settings.gateway.paasid, "yst_example");
         assert!(settings.gateway.secrets_in_file.is_empty(), "the example keeps its secrets out of the file");
