@@ -27,7 +27,8 @@ const SANDBOX_LATENCY: Duration = Duration::from_millis(60);
 
 /// What the command line may say: `--config FILE`, `--data-dir DIR` (also as `--x=value`), and
 /// `--sandbox` (the sandbox whatever the configuration says: trying the app on a configured PC).
-#[derive(Debug, Default)]
+/// Kept in the app's state: setup writes where this launch reads.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Launch {
     config: Option<PathBuf>,
     data_dir: Option<PathBuf>,
@@ -61,6 +62,21 @@ impl Launch {
             *slot = Some(PathBuf::from(value));
         }
         Ok(launch)
+    }
+
+    /// The configuration files this launch reads: none with `--sandbox`.
+    pub(crate) fn config_files(&self) -> ConfigFiles {
+        if self.sandbox { ConfigFiles::default() } else { ConfigFiles::find(self.config.clone()) }
+    }
+
+    /// `--config` as given.
+    pub(crate) fn config(&self) -> Option<&Path> {
+        self.config.as_deref()
+    }
+
+    /// `--data-dir` as given (the environment and the platform's folder apply without it).
+    pub(crate) fn data_dir_arg(&self) -> Option<PathBuf> {
+        self.data_dir.clone()
     }
 
     /// The data folder this launch will use, if it can be known.
@@ -113,8 +129,8 @@ impl AppState {
 /// Starts the counter. Without a configuration file: sandbox mode, its own cache file, so sample
 /// data never mixes with real records.
 pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
-    let data_dir = config::data_dir(launch.data_dir)?;
-    let files = if launch.sandbox { ConfigFiles::default() } else { ConfigFiles::find(launch.config) };
+    let data_dir = config::data_dir(launch.data_dir_arg())?;
+    let files = launch.config_files();
     // The file a problem found after the merge is blamed on: the user's, else the machine's.
     let blamed = files.user.clone().or_else(|| files.machine.clone());
     let named = |e: Error| match &blamed {

@@ -30,6 +30,8 @@ pub fn run() {
         .plugin(window::remembered_state())
         .plugin(window::autostart())
         .setup(move |app| {
+            // Setup reads and writes where this launch does, also when the launch was refused.
+            app.manage(launch.as_ref().cloned().unwrap_or_default());
             // A counter that cannot start still opens its window, which tells IT what to fix.
             let state = match launch {
                 Ok(launch) => match tauri::async_runtime::block_on(launch::start(launch)) {

@@ -4,9 +4,9 @@
 //! from the launch, not from a running counter.
 
 use crate::dto::AppError;
-use crate::launch::AppState;
+use crate::launch::{AppState, Launch};
 use crate::setup_dto::{CheckDto, DoctorReportDto, FormsDto, SaveSetupDto, SetupFormDto, SetupStateDto, ValidationDto};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Manager};
 use yueshang_core::audit::AuditContext;
@@ -27,7 +27,7 @@ const MAIN_WINDOW: &str = "main";
 #[tauri::command]
 pub(crate) async fn setup_state(app: AppHandle) -> Answer<SetupStateDto> {
     may_configure(&app)?;
-    let paths = launch_paths()?;
+    let paths = launch_paths(&app)?;
     let (state, paths) = blocking(move || setup::state(&paths).map(|s| (s, paths))).await?;
     Ok(SetupStateDto::new(&state, &paths.user_file, paths.machine_file.as_deref()))
 }
@@ -37,7 +37,7 @@ pub(crate) async fn setup_state(app: AppHandle) -> Answer<SetupStateDto> {
 pub(crate) async fn validate_setup(app: AppHandle, form: SetupFormDto) -> Answer<ValidationDto> {
     may_configure(&app)?;
     let form = form.into_form()?;
-    let paths = launch_paths()?;
+    let paths = launch_paths(&app)?;
     let errors = blocking(move || Ok(setup::validate(&form, &setup::state(&paths)?.kept))).await?;
     Ok(ValidationDto { errors })
 }
@@ -47,7 +47,7 @@ pub(crate) async fn validate_setup(app: AppHandle, form: SetupFormDto) -> Answer
 pub(crate) async fn test_setup(app: AppHandle, form: SetupFormDto) -> Answer<DoctorReportDto> {
     may_configure(&app)?;
     let form = form.into_form()?;
-    let paths = launch_paths()?;
+    let paths = launch_paths(&app)?;
     let sandboxed = form.environment == SetupEnvironment::Sandbox;
     let (config, paths) = blocking(move || {
         let kept = setup::state(&paths)?.kept;
@@ -62,8 +62,8 @@ pub(crate) async fn test_setup(app: AppHandle, form: SetupFormDto) -> Answer<Doc
 #[tauri::command]
 pub(crate) async fn run_doctor(app: AppHandle) -> Answer<DoctorReportDto> {
     may_configure(&app)?;
-    let paths = launch_paths()?;
-    let files = files_in_force();
+    let paths = launch_paths(&app)?;
+    let files = files_in_force(&app);
     let config = files.load().map(|loaded| loaded.map(|l| l.config));
     let sandboxed = matches!(&config, Ok(None) | Ok(Some(Config { mode: Mode::Sandbox, .. })));
     let shown = files.user.clone().or_else(|| files.machine.clone());
@@ -77,7 +77,7 @@ pub(crate) async fn run_doctor(app: AppHandle) -> Answer<DoctorReportDto> {
 pub(crate) async fn save_setup(app: AppHandle, form: SetupFormDto) -> Answer<SaveSetupDto> {
     may_configure(&app)?;
     let form = form.into_form()?;
-    let paths = launch_paths()?;
+    let paths = launch_paths(&app)?;
     let (ctx, now) = who_and_when(&app, &form);
     let saved = blocking(move || setup::save(&paths, &form, &ctx, now)).await?;
     tracing::info!(path = %saved.path.display(), sealed = saved.sealed.len(), "setup saved the configuration");
@@ -96,8 +96,9 @@ pub(crate) async fn write_forms(app: AppHandle, dir: Option<String>) -> Answer<F
     may_configure(&app)?;
     let dir = dir.map(|d| PathBuf::from(d.trim())).filter(|d| !d.as_os_str().is_empty());
     let dir = dir.ok_or_else(|| Error::with_fact(ErrorCode::SaveFailed, "没有选择保存申请表的文件夹。"))?;
+    let files = files_in_force(&app);
     let written = blocking(move || {
-        let config = match files_in_force().load()? {
+        let config = match files.load()? {
             Some(loaded) => loaded.config,
             None => Config::parse("")?,
         };
@@ -203,49 +204,15 @@ fn who_and_when(app: &AppHandle, form: &SetupForm) -> (AuditContext, chrono::Dat
 }
 
 /// The configuration files this launch reads (none with `--sandbox`).
-fn files_in_force() -> ConfigFiles {
-    let args = LaunchArgs::read();
-    if args.sandbox { ConfigFiles::default() } else { ConfigFiles::find(args.config) }
+fn files_in_force(app: &AppHandle) -> ConfigFiles {
+    app.state::<Launch>().config_files()
 }
 
 /// Where setup writes: from the launch's `--config`/`--data-dir` (else the environment and the
 /// platform's folders), the same rules the start used.
-fn launch_paths() -> Result<SetupPaths, Error> {
-    let args = LaunchArgs::read();
-    SetupPaths::find(args.config, config::data_dir(args.data_dir)?)
-}
-
-/// The launch options setup needs. The start already refused anything malformed, so this reads
-/// leniently.
-#[derive(Debug, Default, PartialEq)]
-struct LaunchArgs {
-    config: Option<PathBuf>,
-    data_dir: Option<PathBuf>,
-    sandbox: bool,
-}
-
-impl LaunchArgs {
-    fn read() -> Self {
-        Self::parse(std::env::args().skip(1))
-    }
-
-    fn parse(args: impl IntoIterator<Item = String>) -> Self {
-        let mut launch = LaunchArgs::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
-                None => (arg, None),
-            };
-            match name.as_str() {
-                "--sandbox" => launch.sandbox = true,
-                "--config" => launch.config = inline.or_else(|| args.next()).map(PathBuf::from),
-                "--data-dir" => launch.data_dir = inline.or_else(|| args.next()).map(PathBuf::from),
-                _ => {}
-            }
-        }
-        launch
-    }
+fn launch_paths(app: &AppHandle) -> Result<SetupPaths, Error> {
+    let launch = app.state::<Launch>();
+    SetupPaths::find(launch.config().map(Path::to_path_buf), config::data_dir(launch.data_dir_arg())?)
 }
 
 /// File and database work off the async runtime's threads.
@@ -253,19 +220,4 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + S
     tauri::async_runtime::spawn_blocking(work)
         .await
         .map_err(|e| Error::storage(format!("the blocking task failed: {e}")))?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_launch_options_setup_needs() {
-        let args = |list: &[&str]| LaunchArgs::parse(list.iter().map(|s| s.to_string()));
-        let launch = args(&["--config", "/etc/y.toml", "--data-dir=/var/y"]);
-        assert_eq!(launch.config, Some(PathBuf::from("/etc/y.toml")));
-        assert_eq!(launch.data_dir, Some(PathBuf::from("/var/y")));
-        assert!(args(&["--sandbox"]).sandbox);
-        assert_eq!(args(&[]), LaunchArgs::default());
-    }
 }

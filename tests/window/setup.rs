@@ -146,6 +146,26 @@ async fn the_setup_screen_configures_a_new_counter() {
     let file = xdg.join("yueshang-counter").join("config.toml");
     assert_eq!(Path::new(saved_path.trim()), file, "saved where the counter reads it");
     expect_the_saved_configuration(&file, &data);
+
+    // 诊断（IT） from 关于: the doctor on the configuration in force (still this launch's sandbox).
+    window.click(r#"[data-testid="setup-close"]"#).await;
+    window.until_gone("setup-screen").await;
+    window.click(r#"[data-testid="about-open"]"#).await;
+    window.click(r#"[data-testid="about-doctor"]"#).await;
+    let rows = window
+        .until_for("诊断 to finish", TEST_TIMEOUT, || async {
+            let done = window
+                .js(r#"const p = document.querySelector('[data-testid="doctor-checks"]'); if (!p) return null;
+                       const s = p.querySelector('[data-testid="check-summary"]');
+                       if (!s || s.dataset.ready !== 'true') return null;
+                       return [...p.querySelectorAll('[data-testid="check-row"]')].map(r => r.dataset.id);"#)
+                .await;
+            done.as_array().cloned()
+        })
+        .await;
+    let ids: Vec<&str> = rows.iter().filter_map(Value::as_str).collect();
+    assert_eq!(ids, yueshang_core::doctor::CHECK_IDS, "the doctor's checks, in order");
+    window.screenshot("11-doctor").await;
     window.close().await;
     drop(driver);
     sim.shutdown().await;

@@ -177,7 +177,27 @@ fn read_layer(layer: Layer, path: &Path) -> Result<toml::Table> {
         .detail(e.to_string())
     };
     toml::from_str::<RawConfig>(&text).map_err(in_file)?;
-    toml::from_str::<toml::Table>(&text).map_err(in_file)
+    let table = toml::from_str::<toml::Table>(&text).map_err(in_file)?;
+    if layer == Layer::Machine {
+        refuse_secrets(&table, path)?;
+    }
+    Ok(table)
+}
+
+/// Every user of the PC reads the machine-wide file, so a secret there is everyone's: each PC keeps
+/// its own, sealed (`yueshang secrets set`, or 本机设置).
+fn refuse_secrets(table: &toml::Table, path: &Path) -> Result<()> {
+    let gateway = table.get("gateway").and_then(toml::Value::as_table);
+    let Some(key) = SECRET_KEYS.iter().find(|k| gateway.is_some_and(|g| g.contains_key(&k["gateway.".len()..]))) else {
+        return Ok(());
+    };
+    Err(Error::with_fact(
+        ErrorCode::ConfigInvalid,
+        format!(
+            "全机配置文件 {} 中有密钥 {key}：该文件所有用户都能读取，不能存放密钥。请删掉这一行，在每台电脑上用 yueshang secrets set 或“本机设置”保存。",
+            path.display()
+        ),
+    ))
 }
 
 /// `第 N 行（the line）`: where in the file, since toml's message alone does not name the key.
@@ -349,6 +369,15 @@ name = "食品经营许可（新办）"
         let bad = files(dir.path(), &MACHINE.replace("paasid = \"yst_counter\"", "paasid = \"counter\""), "");
         let err = bad.load().unwrap_err();
         assert!(err.message.contains("gateway.paasid") && err.message.contains("machine.toml"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_machine_file_may_not_carry_a_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let with_token = MACHINE.replace("app_key = \"app-key\"", "app_key = \"app-key\"\ntoken = \"shared\"");
+        let err = files(dir.path(), &with_token, "").load().unwrap_err();
+        assert!(err.message.contains("gateway.token") && err.message.contains("machine.toml"), "{}", err.message);
+        assert!(!err.message.contains("shared"), "{}", err.message);
     }
 
     #[test]

@@ -142,7 +142,11 @@ async fn printers(printing: &PrintingSettings) -> Check {
         }
         Ok(Err(e)) => Check::warning(
             "printers",
-            format!("无法列出打印机（{}）", e.message),
+            // The fact only: the error's standard advice is about a print job, and there was none.
+            format!(
+                "无法列出打印机（{}）",
+                e.message.strip_suffix(e.code.advice()).unwrap_or(&e.message).trim_end_matches('。')
+            ),
             "只扫码的电脑可以忽略；要打印请确认打印服务（CUPS）已启动，或检查 [printing] cups_server。",
         ),
         Err(_) => Check::warning(
