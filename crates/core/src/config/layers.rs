@@ -294,36 +294,12 @@ fn naming_the_file(err: Error, sources: &[KeySource]) -> Error {
 mod tests {
     use super::*;
 
-    const MACHINE: &str = r#"
-mode = "gateway"
-
-[gateway]
-environment = "test"
-yst_base = "https://gateway.test.invalid/ebus/yst_counter"
-license_base = "https://gateway.test.invalid/ebus/dzzz_convergence-service"
-paasid = "yst_counter"
-system_id = "sys-001"
-vender_id = "91440300708461136T"
-department_id = "914403001922038216"
-account = "hall_4401"
-app_key = "app-key"
-
-[operator]
-account = "zhangsan"
-name = "张三"
-division_code = "440100"
-service_org = "广州市政务服务中心"
-service_org_code = "11440100MB2C00001X"
-
-[hall]
-code = "4401001"
-name = "广州市政务服务中心"
-counter = "A01"
-
-[[service_items]]
-code = "11440100MB2C0000XX4440117001000"
-name = "食品经营许可（新办）"
-"#;
+    /// The configuration tests' gateway file without its secrets: what IT deploys to every PC.
+    fn machine() -> String {
+        let secret =
+            |line: &&str| ["token", "password", "app_secret"].iter().any(|k| line.starts_with(&format!("{k} =")));
+        super::super::tests::GATEWAY_CONFIG.lines().filter(|l| !secret(l)).map(|l| format!("{l}\n")).collect()
+    }
 
     fn files(dir: &Path, machine: &str, user: &str) -> ConfigFiles {
         let (m, u) = (dir.join("machine.toml"), dir.join("user.toml"));
@@ -335,7 +311,7 @@ name = "食品经营许可（新办）"
     #[test]
     fn the_user_file_overrides_key_by_key_and_each_key_knows_its_file() {
         let dir = tempfile::tempdir().unwrap();
-        let files = files(dir.path(), MACHINE, "[hall]\ncounter = \"B07\"\n[gateway]\ntoken = \"tok-secret\"\n");
+        let files = files(dir.path(), &machine(), "[hall]\ncounter = \"B07\"\n[gateway]\ntoken = \"tok-secret\"\n");
         let loaded = files.load().unwrap().unwrap();
         let counter = loaded.config.counter.as_ref().unwrap();
         assert_eq!((counter.counter.as_str(), counter.hall_code.as_str()), ("B07", "4401001"));
@@ -353,7 +329,7 @@ name = "食品经营许可（新办）"
     fn a_user_list_replaces_the_machine_list_whole() {
         let dir = tempfile::tempdir().unwrap();
         let user = "[[service_items]]\ncode = \"11440100MB2C0000XX4440117002000\"\nname = \"食品经营许可（变更）\"\n";
-        let loaded = files(dir.path(), MACHINE, user).load().unwrap().unwrap();
+        let loaded = files(dir.path(), &machine(), user).load().unwrap().unwrap();
         assert_eq!(loaded.config.service_items.len(), 1);
         assert_eq!(loaded.config.service_items[0].name, "食品经营许可（变更）");
         assert_eq!(loaded.source_of("service_items").unwrap().layer, Layer::User);
@@ -362,11 +338,11 @@ name = "食品经营许可（新办）"
     #[test]
     fn problems_name_their_file() {
         let dir = tempfile::tempdir().unwrap();
-        let typo = files(dir.path(), MACHINE, "[hall]\ncountr = \"B07\"\n").load().unwrap_err();
+        let typo = files(dir.path(), &machine(), "[hall]\ncountr = \"B07\"\n").load().unwrap_err();
         assert!(typo.message.contains("user.toml") && typo.message.contains("countr"), "{}", typo.message);
-        let wrong_type = files(dir.path(), MACHINE, "[window]\nfullscreen = \"yes\"\n").load().unwrap_err();
+        let wrong_type = files(dir.path(), &machine(), "[window]\nfullscreen = \"yes\"\n").load().unwrap_err();
         assert!(wrong_type.message.contains("user.toml"), "{}", wrong_type.message);
-        let bad = files(dir.path(), &MACHINE.replace("paasid = \"yst_counter\"", "paasid = \"counter\""), "");
+        let bad = files(dir.path(), &machine().replace("paasid = \"yst_counter\"", "paasid = \"counter\""), "");
         let err = bad.load().unwrap_err();
         assert!(err.message.contains("gateway.paasid") && err.message.contains("machine.toml"), "{}", err.message);
     }
@@ -374,7 +350,7 @@ name = "食品经营许可（新办）"
     #[test]
     fn the_machine_file_may_not_carry_a_secret() {
         let dir = tempfile::tempdir().unwrap();
-        let with_token = MACHINE.replace("app_key = \"app-key\"", "app_key = \"app-key\"\ntoken = \"shared\"");
+        let with_token = machine().replace("app_key = \"app-key\"", "app_key = \"app-key\"\ntoken = \"shared\"");
         let err = files(dir.path(), &with_token, "").load().unwrap_err();
         assert!(err.message.contains("gateway.token") && err.message.contains("machine.toml"), "{}", err.message);
         assert!(!err.message.contains("shared"), "{}", err.message);
