@@ -39,7 +39,9 @@ async fn the_setup_screen_configures_a_new_counter() {
     );
     let window = Window::open(&driver.url, &app, &display, "setup").await;
 
-    // The sandbox counter of a PC never set up offers the setup.
+    // The sandbox counter of a PC never set up offers the setup, already on its sign-in screen.
+    window.until_text("first-run", "").await;
+    window.screenshot("00-sign-in-first-run").await;
     let clerk = &SANDBOX_ACCOUNTS[0];
     sign_in(&window, clerk.account, clerk.password).await;
     window.until_text("first-run", "").await;

@@ -6,12 +6,13 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use yueshang_core::Result;
-use yueshang_core::config::{self, Config};
+use yueshang_core::config::{Config, ConfigFiles};
 use yueshang_core::forms::{self, WrittenForm};
 
 #[derive(Debug, Args)]
 pub(crate) struct FormsArgs {
-    /// Configuration file (TOML); also `YUESHANG_CONFIG`. Without one, only what this PC knows is filled.
+    /// The user's configuration file (TOML); also `YUESHANG_CONFIG`. The machine-wide file applies
+    /// beneath it. Without either, only what this PC knows is filled.
     #[arg(long)]
     config: Option<PathBuf>,
     /// The folder the forms are written into (made if missing; earlier forms of the same name are replaced).
@@ -34,8 +35,8 @@ struct FormsDto<'a> {
 
 fn write(args: &FormsArgs) -> Result<Vec<WrittenForm>> {
     // No configuration file is sandbox mode: the hall and the keys are blank, the addresses still filled.
-    let config = match config::config_file(args.config.clone()) {
-        Some(path) => Config::load(&path)?,
+    let config = match ConfigFiles::find(args.config.clone()).load()? {
+        Some(loaded) => loaded.config,
         None => Config::parse("")?,
     };
     forms::write_kit_for(&config, &args.out)
