@@ -28,7 +28,7 @@ impl FormatTime for ChinaTime {
 pub(crate) fn init(data_dir: Option<&Path>) -> Option<PathBuf> {
     let filter = || EnvFilter::try_from_env("YUESHANG_LOG").unwrap_or_else(|_| "info".into());
     // The same folder `yueshang doctor` checks.
-    let dir = data_dir.map(yueshang_core::doctor::log_dir);
+    let dir = data_dir.map(yueshang_core::config::log_dir);
     let daily = dir.as_deref().and_then(|dir| {
         std::fs::create_dir_all(dir).ok()?;
         RollingFileAppender::builder()

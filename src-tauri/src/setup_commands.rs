@@ -140,7 +140,7 @@ async fn examine(
         config,
         sandbox,
         cache,
-        log_dir: doctor::log_dir(&paths.data_dir),
+        log_dir: config::log_dir(&paths.data_dir),
         data_dir: paths.data_dir.clone(),
         clock: Arc::new(SystemClock),
         nonces: Arc::new(RandomNonces),

@@ -87,7 +87,7 @@ pub(crate) async fn run(args: DoctorArgs) -> ExitCode {
         config,
         sandbox: sandbox.as_ref().map(|s| sandbox_settings(&s.base_url())),
         cache,
-        log_dir: doctor::log_dir(&data_dir),
+        log_dir: config::log_dir(&data_dir),
         data_dir,
         clock: Arc::new(SystemClock),
         nonces: Arc::new(RandomNonces),

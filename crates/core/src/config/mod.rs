@@ -487,6 +487,12 @@ pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
         .ok_or_else(|| Error::config("data_dir", "无法确定：请用 --data-dir 或环境变量 YUESHANG_DATA_DIR 指定数据目录"))
 }
 
+/// Where the app writes its daily log files: `logs/` in the data folder (the app's logging and
+/// the doctor agree through this one function).
+pub fn log_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("logs")
+}
+
 pub(crate) fn required(value: Option<String>, key: &str) -> Result<String> {
     match value.map(|v| v.trim().to_owned()) {
         Some(v) if !v.is_empty() => Ok(v),

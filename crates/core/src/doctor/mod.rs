@@ -15,7 +15,7 @@ use crate::cache::Cache;
 use crate::clock::{Clock, NonceSource};
 use crate::config::{Config, Mode, Settings};
 use crate::error::Result;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -142,12 +142,6 @@ pub struct DoctorInput {
     pub log_dir: PathBuf,
     pub clock: Arc<dyn Clock>,
     pub nonces: Arc<dyn NonceSource>,
-}
-
-/// Where the app writes its daily log files: `logs/` in the data folder (the app's logging and
-/// the doctor agree through this one function).
-pub fn log_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("logs")
 }
 
 /// The counter the checks look at, once the configuration is read.

@@ -12,6 +12,7 @@ mod license;
 mod network;
 
 use crate::config::{Config, Environment};
+use crate::domain::ServiceItem;
 use crate::error::{Error, ErrorCode, Result};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -48,13 +49,6 @@ pub struct EnvironmentFacts {
     pub ports: Vec<u16>,
 }
 
-/// One service item the counter handles with licenses (事项).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemFacts {
-    pub code: String,
-    pub name: String,
-}
-
 /// Everything the kit is filled from: plain values, so the setup screen, the CLI and tests can
 /// build it from a configuration ([`OnboardingFacts::from_config`]) or by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +65,7 @@ pub struct OnboardingFacts {
     /// The department's USCC (`department_id`).
     pub department_id: Option<String>,
     pub hall: HallFacts,
-    pub service_items: Vec<ItemFacts>,
+    pub service_items: Vec<ServiceItem>,
     /// This PC's addresses, loopback excluded (see [`local_addresses`]).
     pub local_addresses: Vec<IpAddr>,
 }
@@ -148,11 +142,7 @@ impl OnboardingFacts {
                 address: contact.address.clone(),
                 phone: contact.phone.clone(),
             },
-            service_items: config
-                .service_items
-                .iter()
-                .map(|i| ItemFacts { code: i.code.clone(), name: i.name.clone() })
-                .collect(),
+            service_items: config.service_items.clone(),
             local_addresses,
         }
     }

@@ -32,7 +32,7 @@ pub(crate) fn sample_facts(local_addresses: Vec<IpAddr>) -> OnboardingFacts {
             address: Some("广州市天河区天河路 1 号".into()),
             phone: Some("020-12345678".into()),
         },
-        service_items: vec![ItemFacts {
+        service_items: vec![ServiceItem {
             code: "11440106MB2C00001N4440117001000".into(),
             name: "食品经营许可（新办）".into(),
         }],

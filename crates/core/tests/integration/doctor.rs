@@ -34,7 +34,7 @@ async fn diagnose(settings: Settings) -> (Report, Vec<&'static str>) {
         sandbox: Some(settings),
         cache: None,
         data_dir: data.path().join("data"),
-        log_dir: doctor::log_dir(&data.path().join("data")),
+        log_dir: yueshang_core::config::log_dir(&data.path().join("data")),
         clock: Arc::new(SystemClock),
         nonces: Arc::new(RandomNonces),
     };
