@@ -4,6 +4,8 @@ fn main() {
     let commands = tauri_build::AppManifest::new().commands(&[
         "counter_info",
         "scan",
+        "read_entry",
+        "lookup",
         "next_customer",
         "idle_clear",
         "retry_license",
@@ -19,6 +21,8 @@ fn main() {
         "submit_record",
         "outbox_status",
         "retry_record",
+        "read_image",
+        "read_image_file",
         "sign_in",
         "sign_out",
         "lock_session",
@@ -37,6 +41,8 @@ fn main() {
         "restart_app",
         "run_doctor",
         "write_forms",
+        "gateway_health",
+        "open_portal",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands)).expect("tauri build script");
 }

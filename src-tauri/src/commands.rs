@@ -3,8 +3,8 @@
 
 use crate::case_dto::{CopyDto, OutboxStatusDto, PrintedDto, PrinterDto, PrintingDto, RecordDto, SavedDto};
 use crate::dto::{
-    AppError, CounterInfo, IssuedCodeDto, NextCustomer, OutcomeDto, ProgressDto, SandboxEnterprise, ScanProgress,
-    ScanResult,
+    AppError, CounterInfo, EntryDto, IssuedCodeDto, NextCustomer, OutcomeDto, ProgressDto, SandboxEnterprise,
+    ScanProgress, ScanResult,
 };
 use crate::launch::{AppState, Counter};
 use crate::shift_dto::{AboutInfo, SandboxAccountDto, SignInInfo, SignedInDto, StorageKeyDto, path_text};
@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, Emitter, State};
 use yueshang_core::config::Mode;
 use yueshang_core::desk::SharedObserver;
+use yueshang_core::domain::Entry;
 use yueshang_core::outbox::RecordStatus;
 use yueshang_core::{Error, ErrorCode};
 use yueshang_gateway_sim::SANDBOX_ACCOUNTS;
@@ -71,15 +72,49 @@ pub(crate) async fn scan(
     item_code: String,
 ) -> Answer<ScanResult> {
     let counter = state.counter()?;
-    let today = counter.desk.station().today();
-    let observe: SharedObserver = Arc::new(move |event| {
+    let observe = progress_to_window(app, scan_id, counter.desk.station().today());
+    let outcome = counter.desk.scan(payload, Some(item_code), observe).await?;
+    Ok(ScanResult::new(&outcome))
+}
+
+/// What a line the clerk typed or scanned is: a 粤商码 to scan, or a USCC to look up on a ground
+/// (`USCC_INVALID` naming the position of a mistake, `CODE_INVALID` for neither). Nothing goes out.
+#[tauri::command]
+pub(crate) fn read_entry(text: String) -> Answer<EntryDto> {
+    Ok(match Entry::read(&text)? {
+        Entry::Code(_) => EntryDto { kind: "code", uscc: None },
+        Entry::Holder(uscc) => EntryDto { kind: "uscc", uscc: Some(uscc.as_str().to_owned()) },
+    })
+}
+
+/// Looks up the licenses of an enterprise by its USCC on a legal ground (依职能用证), reporting
+/// "scan-progress" events and answering exactly as `scan` does.
+#[tauri::command]
+pub(crate) async fn lookup(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    scan_id: u64,
+    uscc: String,
+    ground: String,
+    item_code: String,
+) -> Answer<ScanResult> {
+    let counter = state.counter()?;
+    let Entry::Holder(uscc) = Entry::read(&uscc)? else {
+        return Err(Error::with_fact(ErrorCode::UsccInvalid, "查询依据的不是统一社会信用代码。").into());
+    };
+    let observe = progress_to_window(app, scan_id, counter.desk.station().today());
+    let outcome = counter.desk.lookup(uscc, ground, Some(item_code), observe).await?;
+    Ok(ScanResult::new(&outcome))
+}
+
+/// Forwards a scan's or a lookup's events to the window, tagged with the window's `scan_id`.
+fn progress_to_window(app: AppHandle, scan_id: u64, today: chrono::NaiveDate) -> SharedObserver {
+    Arc::new(move |event| {
         let Some(event) = ProgressDto::of(&event, today) else { return };
         if let Err(e) = app.emit_to(MAIN_WINDOW, SCAN_PROGRESS, ScanProgress { scan_id, event }) {
             tracing::warn!(error = %e, "could not send scan progress to the window");
         }
-    });
-    let outcome = counter.desk.scan(payload, Some(item_code), observe).await?;
-    Ok(ScanResult::new(&outcome))
+    })
 }
 
 #[tauri::command]

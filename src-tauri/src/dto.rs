@@ -53,6 +53,8 @@ pub(crate) struct CounterInfo {
     about: AboutInfo,
     audit: AuditInfo,
     privacy: PrivacyInfo,
+    /// The legal grounds a lookup by USCC (依职能用证) may be made on, in the order shown.
+    lookup_grounds: Vec<String>,
 }
 
 /// `[audit]` as the supervisor view needs it.
@@ -112,8 +114,16 @@ impl CounterInfo {
             about,
             audit: AuditInfo { export_dir: settings.audit.export_dir.as_ref().map(|d| d.display().to_string()) },
             privacy: PrivacyInfo::from(&settings.privacy),
+            lookup_grounds: settings.lookup.grounds.clone(),
         }
     }
+}
+
+/// What a typed or scanned line is: `code` (scan it) or `uscc` (look it up, with the folded USCC).
+#[derive(Debug, Serialize)]
+pub(crate) struct EntryDto {
+    pub(crate) kind: &'static str,
+    pub(crate) uscc: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,9 +1,12 @@
 //! The counter app's shell: starts the engine (configured gateway or in-process sandbox),
 //! registers the window's commands and opens the window. All the work is in yueshang-core.
 
+mod camera;
 mod case_dto;
 mod commands;
 mod dto;
+mod health_commands;
+mod image_commands;
 mod launch;
 mod logging;
 mod setup_commands;
@@ -44,18 +47,26 @@ pub fn run() {
                 tracing::error!(code = %error.code, message = %error.message, detail = ?error.detail, "counter did not start");
             }
             app.manage(state);
+            camera::enable(app.handle());
             // Started once the state is managed: the sender reports to the window at once.
             if let AppState::Ready(counter) = app.state::<AppState>().inner() {
                 window::apply(app.handle(), counter.window);
                 start_outbox_sender(app.handle().clone(), counter);
                 start_hourly_purge(app.handle().clone());
+                health_commands::start_gateway_health(app.handle().clone());
             }
             Ok(())
         })
         .plugin(tauri_plugin_dialog::init())
+        // 网页模式 opens the portal from Rust (health_commands); the window has no opener permission
+        // and gets no link-click script.
+        .plugin(tauri_plugin_opener::Builder::new().open_js_links_on_click(false).build())
+        .on_permission_request(camera::permission)
         .invoke_handler(tauri::generate_handler![
             commands::counter_info,
             commands::scan,
+            commands::read_entry,
+            commands::lookup,
             commands::next_customer,
             commands::idle_clear,
             commands::retry_license,
@@ -71,6 +82,8 @@ pub fn run() {
             commands::submit_record,
             commands::outbox_status,
             commands::retry_record,
+            image_commands::read_image,
+            image_commands::read_image_file,
             shift_commands::sign_in,
             shift_commands::sign_out,
             shift_commands::lock_session,
@@ -89,6 +102,8 @@ pub fn run() {
             setup_commands::restart_app,
             setup_commands::run_doctor,
             setup_commands::write_forms,
+            health_commands::gateway_health,
+            health_commands::open_portal,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

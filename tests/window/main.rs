@@ -7,13 +7,19 @@
 //! all (sandbox mode) and uses the sandbox helper with the mouse; a third starts it with a broken
 //! configuration; `case.rs` finishes cases (print preview, printing to real CUPS queues, 另存为,
 //! the 办结 panel with the gateway up and down). `idle.rs` leaves a counter alone until it clears
-//! itself and locks, and searches the webview's data for the customer. Screenshots go to
+//! itself and locks, and searches the webview's data for the customer; `lookup.rs` looks an
+//! enterprise up by its USCC on a legal ground (依职能用证); `image.rs` reads codes from pasted and
+//! dropped pictures and opens the camera; `health.rs` turns the gateway red and takes 网页模式.
+//! Screenshots go to
 //! tests/out/window/.
 
 mod case;
 mod harness;
+mod health;
 mod idle;
+mod image;
 mod instance;
+mod lookup;
 mod page;
 mod setup;
 mod shift;
@@ -178,7 +184,7 @@ async fn biz_num(window: &Window<'_>) -> String {
     window.until("a handling number", || async { window.text_of("biz-num").await.filter(|t| t.contains("YS-")) }).await
 }
 
-fn sample(uscc: &str) -> SampleEnterprise {
+pub(crate) fn sample(uscc: &str) -> SampleEnterprise {
     samples::find(uscc).expect("sample enterprise")
 }
 
@@ -271,6 +277,9 @@ async fn a_clerks_day_in_the_real_window() {
     expect_cards(&window, &revoked).await;
     window.screenshot("07-revoked").await;
 
+    // 依职能用证: the enterprise's USCC typed in, a ground picked, the same cards.
+    lookup::lookup_by_duty(&window, WITH_EXPIRED).await;
+
     // The gateway refuses every annotated copy (three tries each): each card says why and offers
     // 重试; 重试 on the scanned license brings it, and the viewer shows the image.
     let scanned = sample(WITH_SCAN);
@@ -314,6 +323,7 @@ async fn a_clerks_day_in_the_real_window() {
     window.close().await;
     drop(driver);
     expect_a_clean_log(&data);
+    lookup::expect_the_ground_on_record(&config, &data, WITH_EXPIRED);
 
     case::finishing_a_case(&app, &display, home.path(), &sim).await;
     sandbox_mode_with_the_mouse(&app, &display, home.path()).await;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 /// WebDriver's codes for the keys the clerk uses.
 pub(crate) const ENTER: char = '\u{E007}';
 pub(crate) const ESCAPE: char = '\u{E00C}';
+pub(crate) const F2: char = '\u{E032}';
 pub(crate) const F6: char = '\u{E036}';
 pub(crate) const F8: char = '\u{E038}';
 

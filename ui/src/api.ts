@@ -1,13 +1,15 @@
-// The only door to the Rust shell: typed wrappers for every IPC command, the "scan-progress", "outbox-changed", "export-progress", "setup-check" and "doctor-check" events, the folder dialog, and the one place a lost sign-in is noticed.
+// The only door to the Rust shell: typed wrappers for every IPC command, the "scan-progress", "outbox-changed", "export-progress", "setup-check", "doctor-check" and "gateway-health" events, the folder dialog, and the one place a lost sign-in is noticed.
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { open } from '@tauri-apps/plugin-dialog';
 import type {
-  Account, AppError, AuditFilter, AuditPage, ChainStatus, CheckDto, CopyDto, CounterInfo, DaySummary, DoctorReportDto, ExportFormat,
+  Account, AppError, AuditFilter, AuditPage, ChainStatus, CheckDto, CopyDto, CounterInfo, DaySummary, DoctorReportDto, Entry, ExportFormat,
   ExportProgress, ExportResult, FormsWrittenDto, IssuedCode, LicenseOutcome, OutboxStatus, PrintedDto, PrinterDto, RecordDto, RecordStatus,
   Role, SandboxEnterprise, SavedDto, SaveSetupDto, ScanProgress, ScanResult, SetupFormDto, SetupStateDto, SignedIn, ValidationDto,
 } from './types';
 import { isErrorCode } from './errors';
+import type { GatewayHealth, PortalOpened } from './types';
+import type { ImageText } from './types';
 
 /** Whatever a command rejected with, as an AppError: the contract promises one, but a panic or a
  *  missing command in the shell rejects with a bare string, and the clerk must still see something useful. */
@@ -43,6 +45,13 @@ export const counterInfo = () => call<CounterInfo>('counter_info');
 
 export const scan = (scanId: number, payload: string, itemCode: string) =>
   call<ScanResult>('scan', { scanId, payload, itemCode });
+
+/** What a typed or scanned line is: a 粤商码 to scan, or a USCC to look up on a ground (nothing goes out). */
+export const readEntry = (text: string) => call<Entry>('read_entry', { text });
+
+/** 依职能用证: the licenses of the enterprise with this USCC, on one of the configured grounds; answers as `scan`. */
+export const lookup = (scanId: number, uscc: string, ground: string, itemCode: string) =>
+  call<ScanResult>('lookup', { scanId, uscc, ground, itemCode });
 
 export const nextCustomer = () => call<{ bizNum: string }>('next_customer');
 
@@ -173,6 +182,31 @@ export const runDoctor = () => call<DoctorReportDto>('run_doctor');
 /** The onboarding forms (接入申请材料) of the saved configuration, written into `dir`. */
 export const writeForms = (dir: string) => call<FormsWrittenDto>('write_forms', { dir });
 
+// ---------- a 粤商码 read from an image (pasted, dropped, opened) ----------
+
+/** The image's bytes as the request's raw body (not a JSON array of numbers); the text is scanned like the scanner's. */
+export async function readImage(bytes: Uint8Array): Promise<ImageText> {
+  try {
+    return await invoke<ImageText>('read_image', bytes);
+  } catch (e) {
+    throw asAppError(e);
+  }
+}
+
+/** An image file by its path (dropped onto the window, or picked with 打开图片). */
+export const readImageFile = (path: string) => call<ImageText>('read_image_file', { path });
+
+/** The system's file picker for one image; null when the clerk closes it. */
+export async function chooseImage(title: string, filterName: string, extensions: string[]): Promise<string | null> {
+  try {
+    const file = await open({ directory: false, multiple: false, title, filters: [{ name: filterName, extensions }] });
+    return typeof file === 'string' && file ? file : null;
+  } catch (e) {
+    const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
+    throw { code: 'IMAGE_UNREADABLE', message: text, fact: text } satisfies AppError;
+  }
+}
+
 // ---------- events ----------
 
 export function onScanProgress(handler: (p: ScanProgress) => void): Promise<UnlistenFn> {
@@ -193,4 +227,15 @@ export function onSetupCheck(handler: (c: CheckDto) => void): Promise<UnlistenFn
 
 export function onDoctorCheck(handler: (c: CheckDto) => void): Promise<UnlistenFn> {
   return listen<CheckDto>('doctor-check', (e) => handler(e.payload));
+}
+
+// ---------- the gateway's health and 网页模式 ----------
+
+export const gatewayHealth = () => call<GatewayHealth>('gateway_health');
+
+/** Opens the configured portal (the sandbox's own page in sandbox mode) in the system browser; audited. */
+export const openPortal = () => call<PortalOpened>('open_portal');
+
+export function onGatewayHealth(handler: (h: GatewayHealth) => void): Promise<UnlistenFn> {
+  return listen<GatewayHealth>('gateway-health', (e) => handler(e.payload));
 }

@@ -258,6 +258,31 @@ export const ERROR_ADVICE: Record<ErrorCode, ErrorAdvice> = {
     zh: '账号、姓名或密码不合要求，请按提示修改。',
     en: 'The account, name or password does not meet the rules. Correct it as shown.',
   },
+  USCC_INVALID: {
+    category: 'retry',
+    zh: '统一社会信用代码有误。请核对营业执照上的18位代码后重新输入。',
+    en: 'This unified social credit code is not valid. Check the 18 characters on the business license and type it again.',
+  },
+  GROUND_REQUIRED: {
+    category: 'retry',
+    zh: '依职能查询须选择法定依据并确认。',
+    en: 'A lookup by duty needs a legal ground, picked and confirmed.',
+  },
+  NO_LICENSES: {
+    category: 'license',
+    zh: '该企业没有可用证照。依据已记录。',
+    en: 'This enterprise has no license this department may use. The ground was recorded.',
+  },
+  IMAGE_NO_CODE: {
+    category: 'customer',
+    zh: '图片中没有找到粤商码。请让办事人发送完整、清晰的粤商码截图，或直接出示手机扫码。',
+    en: 'No Yueshang code was found in the image. Ask for a complete, sharp screenshot, or scan the phone directly.',
+  },
+  IMAGE_UNREADABLE: {
+    category: 'retry',
+    zh: '无法读取这个文件。请使用 PNG、JPEG、BMP、GIF 或 WebP 格式、不超过 40 MB 的截图或照片。',
+    en: 'This file cannot be read. Use a PNG, JPEG, BMP, GIF or WebP screenshot or photo of at most 40 MB.',
+  },
 };
 
 export const ERROR_CODES = Object.keys(ERROR_ADVICE) as ErrorCode[];

@@ -36,6 +36,10 @@ export interface SessionState {
   manualText: string;
   /** A scan came while a dialog of the case was open, and was not used: the dialog says so. */
   scanHeld: boolean;
+  /** A USCC was entered: the lookup waits for the clerk to pick a legal ground and confirm. */
+  lookupAsk: { uscc: string } | null;
+  /** The ground of the customer on screen, when their licenses came by a lookup (依职能), not a code. */
+  lookupGround: string | null;
 }
 
 const ITEM_KEY = 'yueshang.itemCode';
@@ -55,6 +59,8 @@ export const state = reactive<SessionState>({
   manualOpen: false,
   manualText: '',
   scanHeld: false,
+  lookupAsk: null,
+  lookupGround: null,
 });
 
 /** What other modules (copies, the handling record) clear along with the customer. */
@@ -123,6 +129,7 @@ function clearCustomer(): void {
   state.error = null;
   state.viewing = null;
   state.scanHeld = false;
+  state.lookupGround = null;
   for (const fn of clearHooks) fn();
 }
 
@@ -188,26 +195,61 @@ export function isScanning(): boolean {
   return state.phase === 'scanning';
 }
 
+/** Every way in (scanner, manual field, image, camera) ends here: a 粤商码 is scanned at once; a
+ *  USCC asks for the legal ground first (依职能用证), and nothing goes out until the clerk confirms. */
 export async function submitScan(rawPayload: string): Promise<void> {
   const payload = rawPayload.trim();
   if (!payload || !state.counter) return;
   const scanId = nextScanId++;
   currentScanId = scanId;
+  // Only a USCC takes the other road; anything else (a mistake in a USCC included) goes to `scan`,
+  // which refuses what is not a 粤商码 with the reason and puts the refusal on record.
+  const entry = await api.readEntry(payload).catch(() => null);
+  if (scanId !== currentScanId) return;
+  if (entry?.kind === 'uscc' && entry.uscc) {
+    // A USCC is a new customer too: the previous one leaves the screen before the question.
+    clearCustomer();
+    state.phase = 'idle';
+    state.lookupAsk = { uscc: entry.uscc };
+    return;
+  }
+  await run(scanId, null, () => api.scan(scanId, payload, state.itemCode));
+}
+
+/** The clerk picked a ground and confirmed: look the enterprise's licenses up as a new customer. */
+export async function submitLookup(uscc: string, ground: string): Promise<void> {
+  state.lookupAsk = null;
+  if (!state.counter) return;
+  const scanId = nextScanId++;
+  currentScanId = scanId;
+  await run(scanId, ground, () => api.lookup(scanId, uscc, ground, state.itemCode));
+}
+
+export function cancelLookup(): void {
+  state.lookupAsk = null;
+}
+
+async function run(scanId: number, ground: string | null, ask: () => Promise<ScanResult>): Promise<void> {
   // A new code is a new customer: nothing of the previous one may stay on screen.
   clearCustomer();
+  state.lookupGround = ground;
   state.phase = 'scanning';
   try {
-    const result = await api.scan(scanId, payload, state.itemCode);
+    const result = await ask();
     if (scanId !== currentScanId) return;
     reconcile(result);
   } catch (e) {
     if (scanId !== currentScanId) return;
     const err = api.asAppError(e);
     if (adviceFor(err.code).silent) return;
-    clearCustomer();
-    state.error = err;
-    state.phase = 'failed';
+    fail(err);
   }
+}
+
+function fail(err: AppError): void {
+  clearCustomer();
+  state.error = err;
+  state.phase = 'failed';
 }
 
 /** The final result is the truth: whatever events were missed or arrived out of order. */
@@ -251,6 +293,7 @@ export function resetCustomer(): void {
   // Stop listening to the old scan before anything else: its late events must not redraw it.
   currentScanId = 0;
   clearCustomer();
+  state.lookupAsk = null;
   state.manualText = '';
   state.manualOpen = false;
   state.phase = 'idle';

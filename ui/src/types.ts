@@ -30,7 +30,12 @@ export type ErrorCode =
   | 'NOT_PERMITTED'
   | 'ACCOUNT_EXISTS'
   | 'ACCOUNT_NOT_FOUND'
-  | 'ACCOUNT_INVALID';
+  | 'ACCOUNT_INVALID'
+  | 'USCC_INVALID'
+  | 'GROUND_REQUIRED'
+  | 'NO_LICENSES'
+  | 'IMAGE_NO_CODE'
+  | 'IMAGE_UNREADABLE';
 
 /** What every command rejects with; `message` is Chinese and specific, `code` is what the UI branches on. */
 /** `message` is the backend's whole Chinese message; `fact` is only what it adds to the code's
@@ -57,6 +62,14 @@ export interface CounterInfo {
   audit?: { exportDir: string | null };
   /** [privacy]: when an unattended window clears itself and locks. Absent (an older shell): neither. */
   privacy?: PrivacyInfo;
+  /** [lookup] grounds: the legal grounds a lookup by USCC (依职能用证) may be made on. */
+  lookupGrounds: string[];
+}
+
+/** What a typed or scanned line is: `code` (scan it) or `uscc` (look it up on a ground; the USCC folded). */
+export interface Entry {
+  kind: 'code' | 'uscc';
+  uscc: string | null;
 }
 
 /** In seconds; null: off. */
@@ -202,6 +215,25 @@ export interface RecordDto {
 
 export interface OutboxStatus { waiting: number; refused: number; current: RecordDto | null }
 
+// ---------- the gateway's health (header) and 网页模式 ----------
+
+export type HealthLevel = 'unknown' | 'ok' | 'degraded' | 'down';
+/** gateway_health and the "gateway-health" event; times are ISO 8601 in China time. */
+export interface GatewayHealth {
+  level: HealthLevel;
+  lastSuccessAt: string | null;
+  /** Failures within the last five minutes. */
+  recentFailures: number;
+  consecutiveFailures: number;
+  lastFailureCode: ErrorCode | null;
+  lastFailureAt: string | null;
+  /** The core's Chinese advice for the last failure. */
+  advice: string | null;
+  clockSkewSecs: number | null;
+}
+/** What open_portal opened (the configured portal; the sandbox's own page in sandbox mode). */
+export interface PortalOpened { url: string; host: string }
+
 // ---------- the supervisor view: the day, the audit events, export, accounts, the chain ----------
 
 export interface CountRow { key: string; label: string; count: number }
@@ -267,6 +299,7 @@ export const AUDIT_KINDS = [
   'scan_rejected', 'scan', 'exchange', 'license_fetch', 'scan_done', 'submit', 'submit_queued', 'case_closed',
   'license_recheck', 'copy_stamp', 'copy_print', 'copy_save', 'audit_export', 'sign_in', 'sign_in_failed',
   'account_locked', 'sign_out', 'account_change', 'idle_clear', 'session_lock', 'cache_purge', 'storage_reset', 'secret_change',
+  'lookup', 'portal_open',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -380,3 +413,6 @@ export interface SaveSetupDto {
 }
 
 export interface FormsWrittenDto { forms: { title: string; path: string }[] }
+
+/** What read_image / read_image_file found in an image: the text to scan (a bearer code: never logged or kept). */
+export interface ImageText { text: string }

@@ -1,5 +1,5 @@
 // Test-only harness: mocks the Tauri IPC so each browser test scripts command responses and emits "scan-progress" / "outbox-changed" / "setup-check" (any) events; exposes the setup screen's pure rules.
-import { mockIPC } from '@tauri-apps/api/mocks';
+import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 
 /** How a command answers: a value, a rejection, raw bytes, or "pending" (the test settles it later). */
@@ -75,7 +75,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 mockIPC(
   async (cmd, args) => {
-    h.calls.push({ cmd, args: JSON.parse(JSON.stringify(args ?? {})) });
+    // A raw body (read_image's image bytes) is recorded as its bytes.
+    const raw = args instanceof Uint8Array ? args : args instanceof ArrayBuffer ? new Uint8Array(args) : null;
+    h.calls.push({ cmd, args: raw ? { rawBytes: Array.from(raw) } : JSON.parse(JSON.stringify(args ?? {})) });
     const spec = responses[cmd];
     if (!spec || 'pending' in spec) {
       return new Promise((resolve, reject) => h.pending.push({ cmd, args, resolve, reject }));
@@ -87,6 +89,9 @@ mockIPC(
   },
   { shouldMockEvents: true },
 );
+
+// The app's one webview, so getCurrentWebview() (drag and drop) works; "tauri://drag-*" events are emitted like any other.
+mockWindows('main');
 
 void import('../src/main');
 // The setup screen's pure rules (paste parsing, bases, steps, local checks), for tests to call as they are.

@@ -204,7 +204,8 @@ test('idle lock: the customer goes, the sign-in screen says whose session locked
     assert.deepEqual(await calls(page, 'idle_clear'), []);
 
     await setResponse(page, 'counter_info', { value: signedCounter(CLERK, { ...privacy({ idleClearSeconds: 60, lockSeconds: 2 }), bizNum: NEXT_BIZ }) });
-    await page.keyboard.type('wangxm-pass', { delay: 20 });
+    // A person's pace (a burst of keys 20 ms apart would be a scanner fired into the field, and its Enter is dropped).
+    await page.keyboard.type('wangxm-pass', { delay: 60 });
     await page.keyboard.press('Enter');
     await page.getByTestId('counter-header').waitFor();
     assert.deepEqual(await calls(page, 'sign_in'), [{ account: 'wangxm', password: 'wangxm-pass' }]);

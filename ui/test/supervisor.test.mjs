@@ -271,7 +271,7 @@ test('事件明细: page 1 then 下一页 asks offset 100; a filter goes back to
     await waitForPending(page, 'audit_events');
     assert.equal((await calls(page, 'audit_events')).at(-1).filter.kind, 'copy_print');
     const kinds = await page.getByTestId('filter-kind').locator('option').allTextContents();
-    assert.equal(kinds.length, 24, 'all, and every kind the core writes');
+    assert.equal(kinds.length, 26, 'all, and every kind the core writes');
     assert.deepEqual(kinds.slice(0, 4), ['全部', '扫码无效', '扫码', '换取授权']);
     assert.deepEqual(page.errors, []);
   } finally {

@@ -53,7 +53,8 @@ export function startServer(root = join(UI_DIR, 'test-dist'), entry = 'test/harn
   });
 }
 
-export async function launchBrowser() {
+/** `extraArgs`: Chromium switches one test file needs (image.test.mjs: a fake camera playing a file). */
+export async function launchBrowser(extraArgs = []) {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
     throw new Error(
@@ -64,14 +65,14 @@ export async function launchBrowser() {
   return chromium.launch({
     executablePath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs],
   });
 }
 
 /** One browser and one server for a test file. */
-export async function setup() {
+export async function setup({ browserArgs = [] } = {}) {
   const server = await startServer();
-  const browser = await launchBrowser();
+  const browser = await launchBrowser(browserArgs);
   return {
     server,
     browser,
@@ -84,10 +85,10 @@ export async function setup() {
 
 /** One browser and server for a whole test file: filled in before its first test, closed after
  *  its last. */
-export function sharedBrowser() {
+export function sharedBrowser(options = {}) {
   const env = {};
   before(async () => {
-    Object.assign(env, await setup());
+    Object.assign(env, await setup(options));
   });
   after(async () => {
     await env.close?.();
@@ -115,7 +116,8 @@ export async function openApp(env, { responses = {}, viewport = { width: 1366, h
       window.__scenario = { responses };
       for (const [k, v] of Object.entries(storage)) localStorage.setItem(k, v);
     },
-    { responses: { counter_info: { value: counterInfo() }, ...responses }, storage },
+    // Every line is a 粤商码 unless a test says it is a USCC (read_entry decides in the core).
+    { responses: { counter_info: { value: counterInfo() }, read_entry: { value: { kind: 'code', uscc: null } }, ...responses }, storage },
   );
   await page.goto(`${env.server.url}/test/harness.html`);
   if (waitFor) await page.getByTestId(waitFor).waitFor();
@@ -231,6 +233,7 @@ export function counterInfo(over = {}) {
     about: aboutInfo(),
     // Off, so that no test but the idle tests' ever sees the window clear itself or lock.
     privacy: { idleClearSeconds: null, lockSeconds: null, countdownSeconds: 15 },
+    lookupGrounds: ['依职能核验', '企业现场书面授权', '部门间协查'],
     ...over,
   };
 }

@@ -7,6 +7,7 @@ mod config_cmd;
 mod copy;
 mod doctor;
 mod forms;
+mod lookup;
 mod output;
 mod record;
 mod scan;
@@ -30,6 +31,8 @@ enum Command {
     Sim(sim::SimArgs),
     /// Scan a 粤商码: exchange it, fetch and cache every authorized license.
     Scan(scan::ScanArgs),
+    /// Look up an enterprise's licenses by its USCC (依职能用证) on a legal ground; prints as `scan`.
+    Lookup(lookup::LookupArgs),
     /// List what the local cache holds.
     Licenses(scan::LicensesArgs),
     /// Stamp a cached license into a copy for one case (用证副本), re-checking its status first.
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Sim(args) => sim::run(args).await,
             Command::Scan(args) => scan::run(args).await,
+            Command::Lookup(args) => lookup::run(args).await,
             Command::Licenses(args) => scan::licenses(args),
             Command::Stamp(args) => copy::stamp(args).await,
             Command::Audit(args) => copy::audit(args),

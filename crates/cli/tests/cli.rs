@@ -717,3 +717,114 @@ fn the_doctor_passes_against_the_built_in_sandbox_with_every_check_in_order() {
     assert_eq!(report["checks"][3]["ok"], true);
     assert!(report["checks"][3]["figure"].as_str().unwrap().contains("不适用"), "{report:#}");
 }
+
+#[test]
+fn lookup_by_uscc_on_a_ground_prints_as_scan_and_the_export_marks_it() {
+    let sim = Sim::start(&[]);
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let uscc = normal_uscc();
+    // As a clerk types it off a business licence: lower case, in groups.
+    let typed = format!("{} {}", &uscc[..8], uscc[8..].to_lowercase());
+    let (code, out) =
+        run_json(&["lookup", &typed, "--ground", "部门间协查", "--sim", &sim.url, "--data-dir", dir, "--json"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["enterprise"]["uscc"], uscc.as_str());
+    let licenses = out["licenses"].as_array().unwrap();
+    assert!(!licenses.is_empty() && licenses.iter().all(|l| l["file"]["sha256"].is_string()), "{out}");
+    let (_, scanned) = scan(&sim, &issue(&sim, &uscc), data.path());
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&out), keys(&scanned), "the same JSON as scan");
+
+    let (code, refused) =
+        run_json(&["lookup", &uscc, "--ground", "领导同意", "--sim", &sim.url, "--data-dir", dir, "--json"]);
+    assert_eq!((code, refused["error"]["code"].as_str()), (1, Some("GROUND_REQUIRED")), "{refused}");
+    let wrong = format!("{}{}", &uscc[..17], if uscc.ends_with('A') { 'B' } else { 'A' });
+    let (code, refused) =
+        run_json(&["lookup", &wrong, "--ground", "部门间协查", "--sim", &sim.url, "--data-dir", dir, "--json"]);
+    assert_eq!((code, refused["error"]["code"].as_str()), (1, Some("USCC_INVALID")), "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("第 18 位"), "{refused}");
+
+    let today = chrono::Utc::now().with_timezone(&yueshang_core::clock::china_tz()).date_naive();
+    let (from, to) = (today.pred_opt().unwrap().to_string(), today.succ_opt().unwrap().to_string());
+    let (code, exported) = export_days(data.path(), &data.path().join("export"), &from, &to);
+    assert_eq!(code, 0, "{exported}");
+    let csv = exported["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).find(|f| f.ends_with(".csv"));
+    let text = std::fs::read_to_string(csv.unwrap()).unwrap();
+    let marked: Vec<&str> = text.lines().filter(|l| l.contains(",lookup,")).collect();
+    assert_eq!(marked.len(), 2, "asked, then answered: {text}");
+    assert!(marked.iter().all(|l| l.contains("依据：部门间协查") && l.contains(&uscc)), "{marked:?}");
+}
+
+#[test]
+fn scan_image_reads_the_code_from_a_picture_and_scans_it_like_a_payload() {
+    let sim = Sim::start(&[]);
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let uscc = normal_uscc();
+    let png = data.path().join("粤商码.png");
+    let issued = issue_png(&sim, &uscc, &png);
+
+    let image_scan = |path: &Path| {
+        run_json(&["scan", "--image", path.to_str().unwrap(), "--sim", &sim.url, "--data-dir", dir, "--json"])
+    };
+    let (code, out) = image_scan(&png);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["enterprise"]["uscc"], uscc.as_str());
+    assert!(!out["licenses"].as_array().unwrap().is_empty(), "{out}");
+    // The code read from the picture was the issued one: it is now used, as after a scanner gun's scan.
+    let (code, again) = scan(&sim, issued["payload"].as_str().unwrap(), data.path());
+    assert_eq!((code, again["error"]["code"].as_str()), (1, Some("CODE_USED")), "{again}");
+
+    // Without --json a person reads what the picture held, then the scan as usual.
+    let png = data.path().join("second.png");
+    issue_png(&sim, &uscc, &png);
+    let out = yueshang()
+        .args(["scan", "--image", png.to_str().unwrap(), "--sim", &sim.url, "--data-dir", dir])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("读到粤商码（图中共 1 个二维码）") && text.contains(&uscc), "{text}");
+}
+
+#[test]
+fn scan_image_refuses_what_is_not_a_picture_of_a_code_before_any_call() {
+    let sim = Sim::start(&[]);
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let not_an_image = data.path().join("license.pdf");
+    std::fs::write(&not_an_image, b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n").unwrap();
+    let image_scan = |path: &Path| {
+        run_json(&["scan", "--image", path.to_str().unwrap(), "--sim", &sim.url, "--data-dir", dir, "--json"])
+    };
+    let before = sim_stats(&sim);
+    let (code, out) = image_scan(&not_an_image);
+    assert_eq!((code, out["error"]["code"].as_str()), (1, Some("IMAGE_UNREADABLE")), "{out}");
+    assert!(out["error"]["message"].as_str().unwrap().starts_with("文件不是图片。"), "{out}");
+    let (code, out) = image_scan(&data.path().join("missing.png"));
+    assert_eq!((code, out["error"]["code"].as_str()), (1, Some("IMAGE_UNREADABLE")), "{out}");
+    assert_eq!(sim_stats(&sim), before, "no request reached the sandbox");
+
+    // Exactly one of a payload and --image.
+    let both = yueshang().args(["scan", "abcdefghijklmnop", "--image", "x.png", "--sim", &sim.url]).output().unwrap();
+    assert_eq!(both.status.code(), Some(2), "{}", String::from_utf8_lossy(&both.stderr));
+    let neither = yueshang().args(["scan", "--sim", &sim.url]).output().unwrap();
+    assert_eq!(neither.status.code(), Some(2), "{}", String::from_utf8_lossy(&neither.stderr));
+}
+
+/// A fresh code for `uscc` whose QR image the sandbox wrote to `png`; its JSON (`payload`, …).
+fn issue_png(sim: &Sim, uscc: &str, png: &Path) -> Value {
+    let path = png.to_str().unwrap();
+    let (code, issued) =
+        run_json(&["sim", "issue-code", "--sim", &sim.url, "--enterprise", uscc, "--png", path, "--json"]);
+    assert_eq!(code, 0, "{issued}");
+    issued
+}
+
+/// The sandbox's request counters (`/sim/stats`).
+fn sim_stats(sim: &Sim) -> Value {
+    let url = format!("{}/sim/stats", sim.url);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+}

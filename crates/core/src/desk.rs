@@ -4,7 +4,7 @@
 use crate::accounts::{Accounts, SignedIn};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::copies::{Copies, StampedCopy};
-use crate::domain::BizNum;
+use crate::domain::{BizNum, Uscc};
 use crate::error::{Error, ErrorCode, Result};
 use crate::outbox::{Outbox, OutboxRecord, RecordDraft, RecordStatus};
 use crate::print::queue::PrintJob;
@@ -21,6 +21,13 @@ pub const IDLE_CLEAR_COUNTDOWN: Duration = Duration::from_secs(15);
 
 /// Where a desk's scan events go; shared with the scan's task, so owned.
 pub type SharedObserver = Arc<dyn Fn(ScanEvent) + Send + Sync>;
+
+/// What a desk asks the gateway for a customer: a scanned code, or a lookup by holder on a ground.
+#[derive(Debug, Clone)]
+pub enum Query {
+    Code(String),
+    Holder { uscc: Uscc, ground: String },
+}
 
 /// The state of one counter between customers, for a window that serves one customer at a time.
 ///
@@ -114,6 +121,22 @@ impl Desk {
         item_code: Option<String>,
         observe: SharedObserver,
     ) -> Result<ScanOutcome> {
+        self.serve(Query::Code(scanned), item_code, observe).await
+    }
+
+    /// Looks up the licenses of an enterprise by its USCC (依职能用证) on a configured legal ground,
+    /// for a new customer exactly as [`Desk::scan`] does for a scanned code.
+    pub async fn lookup(
+        &self,
+        uscc: Uscc,
+        ground: String,
+        item_code: Option<String>,
+        observe: SharedObserver,
+    ) -> Result<ScanOutcome> {
+        self.serve(Query::Holder { uscc, ground }, item_code, observe).await
+    }
+
+    async fn serve(&self, query: Query, item_code: Option<String>, observe: SharedObserver) -> Result<ScanOutcome> {
         self.accounts.acting()?;
         let item = self.station.settings().service_item(item_code.as_deref())?.clone();
         let (generation, biz_num) = {
@@ -147,7 +170,13 @@ impl Desk {
             observe(event);
         };
         let station = self.station.clone();
-        let task = tokio::spawn(async move { station.scan(&scanned, item_code.as_deref(), &biz_num, &forward).await });
+        let task = tokio::spawn(async move {
+            let item_code = item_code.as_deref();
+            match query {
+                Query::Code(scanned) => station.scan(&scanned, item_code, &biz_num, &forward).await,
+                Query::Holder { uscc, ground } => station.lookup(&uscc, &ground, item_code, &biz_num, &forward).await,
+            }
+        });
         {
             // 下一位 may have come while the task was being spawned: then it stops at once.
             let mut state = self.lock();

@@ -92,10 +92,21 @@ pub enum ErrorCode {
     AccountNotFound,
     /// The account name, the person's name or the new password does not meet the rules.
     AccountInvalid,
+    /// The typed or scanned text looks like a USCC but is not a valid one (its check character,
+    /// a letter it may not contain); the message names the position.
+    UsccInvalid,
+    /// A lookup by USCC (依职能用证) without a legal ground picked from the configured list.
+    GroundRequired,
+    /// A lookup by USCC found no license of the enterprise this department may use.
+    NoLicenses,
+    /// The image holds no QR code that could be read (or none that is a 粤商码 at all).
+    ImageNoCode,
+    /// The file is not an image we read (PNG, JPEG, BMP, GIF, WebP), is damaged, or too large.
+    ImageUnreadable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 53] = [
         ErrorCode::CodeInvalid,
         ErrorCode::CodeUnknown,
         ErrorCode::CodeExpired,
@@ -144,6 +155,11 @@ impl ErrorCode {
         ErrorCode::AccountExists,
         ErrorCode::AccountNotFound,
         ErrorCode::AccountInvalid,
+        ErrorCode::UsccInvalid,
+        ErrorCode::GroundRequired,
+        ErrorCode::NoLicenses,
+        ErrorCode::ImageNoCode,
+        ErrorCode::ImageUnreadable,
     ];
 
     /// The stable code string; never change one once released (UI and audit logs rely on it).
@@ -197,6 +213,11 @@ impl ErrorCode {
             ErrorCode::AccountExists => "ACCOUNT_EXISTS",
             ErrorCode::AccountNotFound => "ACCOUNT_NOT_FOUND",
             ErrorCode::AccountInvalid => "ACCOUNT_INVALID",
+            ErrorCode::UsccInvalid => "USCC_INVALID",
+            ErrorCode::GroundRequired => "GROUND_REQUIRED",
+            ErrorCode::NoLicenses => "NO_LICENSES",
+            ErrorCode::ImageNoCode => "IMAGE_NO_CODE",
+            ErrorCode::ImageUnreadable => "IMAGE_UNREADABLE",
         }
     }
 
@@ -271,6 +292,17 @@ impl ErrorCode {
             ErrorCode::AccountExists => "该账号已存在，请换一个账号名。",
             ErrorCode::AccountNotFound => "本机没有这个账号，请核对账号名。",
             ErrorCode::AccountInvalid => "账号信息不符合要求，请按提示修改后再提交。",
+            ErrorCode::UsccInvalid => "请核对营业执照上的18位统一社会信用代码后重新输入。",
+            ErrorCode::GroundRequired => "依职能查询须选择法定依据并确认，请选择后再查询。",
+            ErrorCode::NoLicenses => {
+                "该企业没有可用证照。依据已记录；如企业确有证照，请让办事人在粤商通中出示粤商码授权。"
+            }
+            ErrorCode::ImageNoCode => {
+                "图片中没有找到粤商码。请让办事人发送完整、清晰的粤商码截图，或直接出示手机扫码。"
+            }
+            ErrorCode::ImageUnreadable => {
+                "无法读取这个文件。请使用 PNG、JPEG、BMP、GIF 或 WebP 格式、不超过 40 MB 的截图或照片。"
+            }
         }
     }
 

@@ -622,7 +622,9 @@ fn state_of(conn: &Connection, biz_num: &str) -> Result<Option<(RecordState, Opt
 fn handling_record(record: &OutboxRecord) -> Result<HandlingRecord> {
     Ok(HandlingRecord {
         biz_num: BizNum::from_existing(record.biz_num.clone()),
-        auth_id: record.auth_id.clone(),
+        // A case handled by holder (依职能) has no authorization of the enterprise's: the
+        // gateway takes an empty auth_id for it (contract §4.2), never our local id.
+        auth_id: if crate::station::is_holder_lookup(&record.auth_id) { String::new() } else { record.auth_id.clone() },
         item: record.item.clone(),
         applicant_name: record.enterprise_name.clone(),
         applicant_uscc: Uscc::parse(&record.uscc)?,

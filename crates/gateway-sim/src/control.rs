@@ -101,6 +101,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/sim/authorizations/expire", post(expire_authorizations))
         .route("/sim/tokens/expire", post(expire_tokens))
         .route("/sim/licenses/revoke", post(revoke_license))
+        .route(crate::portal::PORTAL_PATH, get(crate::portal::page))
 }
 
 fn refusal(status: StatusCode, message: impl Into<String>) -> Response {

@@ -12,6 +12,7 @@ mod control;
 mod elicense;
 mod fault;
 mod gateway;
+mod portal;
 mod qr;
 mod route;
 mod server;
@@ -22,12 +23,13 @@ mod yst;
 pub use control::SimControl;
 pub use elicense::{DOCUMENT_FAILED, MAX_PAGE_SIZE};
 pub use fault::{DEFAULT_RETRY_AFTER_SECS, FAULT_STATUSES, Fault, FaultKind};
+pub use portal::{PORTAL_PATH, PORTAL_TITLE};
 pub use qr::qr_png;
 pub use route::{LICENSE_SERVICE_PREFIX, Route};
 pub use server::{SandboxGateway, SimOptions};
 pub use settings::{
     SANDBOX_ACCOUNT, SANDBOX_ACCOUNTS, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_DEPARTMENT_ID, SANDBOX_PAASID,
-    SANDBOX_PASSWORD, SANDBOX_SYSTEM_ID, SANDBOX_TOKEN, SANDBOX_VENDER_ID, sandbox_settings,
+    SANDBOX_PASSWORD, SANDBOX_SYSTEM_ID, SANDBOX_TOKEN, SANDBOX_VENDER_ID, sandbox_portal_url, sandbox_settings,
 };
 pub use state::{
     AUTHORIZATION_LIFETIME, CODE_LIFETIME, IssuedCode, PAYLOAD_PREFIX, SimError, SubmitRecord, TOKEN_LIFETIME_SECS,

@@ -5,7 +5,7 @@ use crate::samples;
 use url::Url;
 use yueshang_core::accounts::{NewAccount, Role};
 use yueshang_core::config::{
-    AuditSettings, Environment, GatewaySettings, PrintingSettings, PrivacySettings, Settings, Tuning,
+    AuditSettings, Environment, GatewaySettings, LookupSettings, PrintingSettings, PrivacySettings, Settings, Tuning,
 };
 use yueshang_core::contract::Contract;
 use yueshang_core::domain::{Counter, Operator, ServiceItem};
@@ -55,7 +55,15 @@ pub fn sandbox_settings(base_url: &Url) -> Settings {
         printing: PrintingSettings::default(),
         audit: AuditSettings::default(),
         privacy: PrivacySettings::default(),
+        // 网页模式 opens the sandbox's own page, never the real portal.
+        lookup: LookupSettings { portal_url: sandbox_portal_url(base_url), ..LookupSettings::default() },
     }
+}
+
+/// The sandbox's stand-in for the provincial portal (`/sim/portal`) on the sandbox at `base_url`.
+pub fn sandbox_portal_url(base_url: &Url) -> String {
+    let base = base_url.as_str().trim_end_matches('/');
+    format!("{base}{}", crate::portal::PORTAL_PATH)
 }
 
 fn sandbox_gateway_settings(base_url: &Url) -> GatewaySettings {
@@ -103,5 +111,6 @@ mod tests {
         assert!(s.operator.service_org_code.starts_with("11440106"));
         assert!(!s.service_items.is_empty());
         assert!(!format!("{s:?}").contains(SANDBOX_PASSWORD));
+        assert_eq!(s.lookup.portal_url, "http://127.0.0.1:4567/sim/portal", "网页模式 stays in the sandbox");
     }
 }

@@ -168,6 +168,8 @@ pub fn kind_label(kind: &str) -> &str {
         "cache_purge" => "证照清除",
         "storage_reset" => "缓存重置",
         "secret_change" => "凭据管理",
+        "lookup" => "依职能查询",
+        "portal_open" => "网页模式",
         other => other,
     }
 }

@@ -66,6 +66,11 @@ pub enum AuditKind {
     /// A gateway credential was stored sealed or moved out of a configuration file; the detail
     /// names which one, never its value.
     SecretChange,
+    /// Licenses were looked up by the holder's USCC (依职能用证) instead of a scanned code; the
+    /// detail carries the legal ground the clerk picked and confirmed.
+    Lookup,
+    /// The province's web portal (网页模式) was opened in the system browser to go on by hand.
+    PortalOpen,
 }
 
 impl AuditKind {
@@ -94,6 +99,8 @@ impl AuditKind {
             AuditKind::CachePurge => "cache_purge",
             AuditKind::StorageReset => "storage_reset",
             AuditKind::SecretChange => "secret_change",
+            AuditKind::Lookup => "lookup",
+            AuditKind::PortalOpen => "portal_open",
         }
     }
 }

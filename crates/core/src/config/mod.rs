@@ -219,6 +219,51 @@ pub struct Onboarding {
     pub production_paasid: Option<String>,
 }
 
+/// `[lookup]`: the other ways to a customer's licenses when the enterprise cannot show its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupSettings {
+    /// The legal grounds a clerk may pick for a lookup by USCC (依职能用证), in the order shown.
+    pub grounds: Vec<String>,
+    /// The province's web portal for 证照查询 (网页模式), opened in the system browser.
+    pub portal_url: String,
+    /// Licenses asked for per page of a lookup (the service allows 1 to 150).
+    pub page_size: u32,
+}
+
+/// The grounds a hall has unless its configuration lists its own.
+pub const DEFAULT_GROUNDS: [&str; 3] = ["依职能核验", "企业现场书面授权", "部门间协查"];
+/// 广东政务服务网, the provincial portal where 证照查询 can be done by hand.
+pub const DEFAULT_PORTAL_URL: &str = "https://www.gdzwfw.gov.cn/";
+/// The most licenses the e-license service returns in one page of `license/auth`.
+pub const MAX_LOOKUP_PAGE_SIZE: u32 = 150;
+/// Longest ground accepted: it goes into the audit trail and the export as text.
+const GROUND_MAX_CHARS: usize = 40;
+
+impl Default for LookupSettings {
+    fn default() -> Self {
+        LookupSettings {
+            grounds: DEFAULT_GROUNDS.iter().map(|g| (*g).to_owned()).collect(),
+            portal_url: DEFAULT_PORTAL_URL.to_owned(),
+            page_size: MAX_LOOKUP_PAGE_SIZE,
+        }
+    }
+}
+
+impl LookupSettings {
+    /// The configured ground the clerk picked, or `GROUND_REQUIRED` for none or one not on the list.
+    pub fn ground(&self, picked: &str) -> Result<&str> {
+        let picked = picked.trim();
+        self.grounds.iter().map(String::as_str).find(|g| *g == picked).ok_or_else(|| {
+            let fact = if picked.is_empty() {
+                "没有选择依据。".to_owned()
+            } else {
+                format!("“{picked}”不在本窗口配置的依据中（{}）。", self.grounds.join("、"))
+            };
+            Error::with_fact(crate::error::ErrorCode::GroundRequired, fact)
+        })
+    }
+}
+
 /// `[window]`: how the app's window behaves on a counter PC.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WindowSettings {
@@ -240,6 +285,7 @@ pub struct Settings {
     pub printing: PrintingSettings,
     pub audit: AuditSettings,
     pub privacy: PrivacySettings,
+    pub lookup: LookupSettings,
 }
 
 impl Settings {
@@ -272,6 +318,7 @@ pub struct Config {
     pub hall_contact: HallContact,
     pub onboarding: Onboarding,
     pub window: WindowSettings,
+    pub lookup: LookupSettings,
 }
 
 impl Config {
@@ -305,6 +352,7 @@ impl Config {
                     printing: self.printing,
                     audit: self.audit,
                     privacy: self.privacy,
+                    lookup: self.lookup,
                 });
             }
             (Mode::Gateway, None, _) => return Err(Error::config("gateway", "缺失")),
@@ -321,6 +369,8 @@ impl Config {
             printing: self.printing,
             audit: self.audit,
             privacy: self.privacy,
+            // 网页模式 in the sandbox is the sandbox's own page, never the real portal.
+            lookup: LookupSettings { portal_url: base.lookup.portal_url, ..self.lookup },
         })
     }
 }
@@ -350,6 +400,8 @@ struct RawConfig {
     onboarding: RawOnboarding,
     #[serde(default)]
     window: RawWindow,
+    #[serde(default)]
+    lookup: RawLookup,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -402,6 +454,57 @@ struct RawOnboarding {
     department_name: Option<String>,
     test_paasid: Option<String>,
     production_paasid: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLookup {
+    grounds: Option<Vec<String>>,
+    portal_url: Option<String>,
+    page_size: Option<u32>,
+}
+
+impl RawLookup {
+    fn check(self) -> Result<LookupSettings> {
+        let defaults = LookupSettings::default();
+        let grounds = match self.grounds {
+            None => defaults.grounds,
+            Some(list) => {
+                let mut grounds: Vec<String> = Vec::new();
+                for (i, ground) in list.into_iter().enumerate() {
+                    let key = format!("lookup.grounds[{i}]");
+                    let ground = optional_text(Some(ground)).ok_or_else(|| Error::config(&key, "为空"))?;
+                    if ground.chars().count() > GROUND_MAX_CHARS {
+                        return Err(Error::config(&key, format!("超过 {GROUND_MAX_CHARS} 个字")));
+                    }
+                    if grounds.contains(&ground) {
+                        return Err(Error::config(&key, format!("重复（{ground}）")));
+                    }
+                    grounds.push(ground);
+                }
+                if grounds.is_empty() {
+                    return Err(Error::config("lookup.grounds", "至少要有一项（不需要依职能查询时保留默认即可）"));
+                }
+                grounds
+            }
+        };
+        let portal_url = match optional_text(self.portal_url) {
+            None => defaults.portal_url,
+            Some(text) => {
+                let url = url::Url::parse(&text)
+                    .map_err(|_| Error::config("lookup.portal_url", "不是有效的网址（应以 https:// 开头）"))?;
+                if !matches!(url.scheme(), "https" | "http") {
+                    return Err(Error::config("lookup.portal_url", "应以 https:// 开头"));
+                }
+                url.to_string()
+            }
+        };
+        let page_size = self.page_size.unwrap_or(defaults.page_size);
+        if !(1..=MAX_LOOKUP_PAGE_SIZE).contains(&page_size) {
+            return Err(Error::config("lookup.page_size", format!("应在 1 到 {MAX_LOOKUP_PAGE_SIZE} 之间")));
+        }
+        Ok(LookupSettings { grounds, portal_url, page_size })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -587,6 +690,7 @@ impl RawConfig {
                 fullscreen: self.window.fullscreen.unwrap_or(false),
                 autostart: self.window.autostart.unwrap_or(false),
             },
+            lookup: self.lookup.check()?,
         })
     }
 }
@@ -910,6 +1014,25 @@ name = "食品经营许可（新办）"
         check_err(&format!("{GATEWAY_CONFIG}\nsurprise = 1\n"), "surprise");
         check_err("mode = \"gateway\"\n", "gateway");
         check_err("this is not toml", "格式有误");
+    }
+
+    #[test]
+    fn lookup_grounds_portal_and_page_size_are_checked() {
+        let defaults = Config::parse("").unwrap().lookup;
+        assert_eq!(defaults, LookupSettings::default());
+        assert_eq!(defaults.ground(" 部门间协查 ").unwrap(), "部门间协查");
+        assert_eq!(defaults.ground("").unwrap_err().code, crate::error::ErrorCode::GroundRequired);
+        assert_eq!(defaults.ground("领导同意").unwrap_err().code, crate::error::ErrorCode::GroundRequired);
+        let own = Config::parse("[lookup]\ngrounds = [\"依职能核验\", \"司法协助\"]\nportal_url = \"http://127.0.0.1:9/portal\"\npage_size = 5\n")
+            .unwrap()
+            .lookup;
+        assert_eq!(own.grounds, ["依职能核验", "司法协助"]);
+        assert_eq!((own.portal_url.as_str(), own.page_size), ("http://127.0.0.1:9/portal", 5));
+        check_err("[lookup]\ngrounds = []\n", "lookup.grounds");
+        check_err("[lookup]\ngrounds = [\"a\", \" \"]\n", "lookup.grounds[1]");
+        check_err("[lookup]\ngrounds = [\"a\", \"a\"]\n", "lookup.grounds[1]");
+        check_err("[lookup]\nportal_url = \"ftp://x\"\n", "lookup.portal_url");
+        check_err("[lookup]\npage_size = 151\n", "lookup.page_size");
     }
 
     #[test]

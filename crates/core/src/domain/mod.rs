@@ -3,6 +3,7 @@
 pub mod biz_num;
 pub mod code;
 pub mod counter;
+pub mod entry;
 pub mod license;
 pub mod license_id;
 pub mod uscc;
@@ -10,6 +11,7 @@ pub mod uscc;
 pub use biz_num::BizNum;
 pub use code::EnterpriseCode;
 pub use counter::{Counter, Operator, ServiceItem};
+pub use entry::Entry;
 pub use license::{
     Authorization, AuthorizedLicense, Enterprise, FaceFields, IssueState, License, LicenseStatus, LicenseSummary,
 };

@@ -31,9 +31,78 @@ impl Uscc {
         Ok(Uscc(text))
     }
 
+    /// Parses what a clerk typed or scanned for a lookup by holder (依职能用证): the caller has
+    /// seen [`typed_candidate`] say it is meant as a USCC. Folds case, full-width characters and
+    /// spaces; a mistake is `USCC_INVALID` naming the position (a letter a USCC never uses and the
+    /// digit it probably was, or the check character it should have).
+    pub fn parse_entered(candidate: &str) -> Result<Self, Error> {
+        let text = compact(candidate);
+        let invalid = |fact: String| Error::with_fact(ErrorCode::UsccInvalid, fact).detail(format!("uscc {text:?}"));
+        let count = text.chars().count();
+        if count != 18 {
+            return Err(invalid(format!("统一社会信用代码应为 18 位，输入的“{text}”是 {count} 位。")));
+        }
+        if let Some((i, bad)) = text.chars().enumerate().find(|(_, c)| value_of(*c).is_none()) {
+            let hint = match likely_meant(bad) {
+                Some(meant) => format!("，可能是“{meant}”"),
+                None => String::new(),
+            };
+            return Err(invalid(format!(
+                "第 {} 位“{bad}”不会出现在统一社会信用代码中（代码不用字母 I、O、S、V、Z）{hint}。",
+                i + 1
+            )));
+        }
+        let expected = check_char(&text[..17]).expect("17 valid characters");
+        let given = text.chars().last().expect("18 characters");
+        if given != expected {
+            return Err(invalid(format!(
+                "校验位（第 18 位）按前 17 位算应为“{expected}”，输入的是“{given}”。若第 18 位无误，则前 17 位中有输错的字符。"
+            )));
+        }
+        Ok(Uscc(text))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The typed text without case, full-width forms, spaces or hyphens (how people write a USCC
+/// off a business licence: `9144 0101 MA5C …`).
+fn compact(input: &str) -> String {
+    fold_scanner_noise(input)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// The character a letter a USCC never uses was most likely meant to be.
+fn likely_meant(c: char) -> Option<char> {
+    match c {
+        'O' => Some('0'),
+        'I' => Some('1'),
+        'Z' => Some('2'),
+        'S' => Some('5'),
+        _ => None,
+    }
+}
+
+/// Whether typed or scanned text is meant as a USCC rather than a 粤商码: 15 to 20 letters and
+/// digits (after folding case, spaces and full-width forms) that start as every USCC does — a
+/// registration authority, an entity category and a six-digit division code (letters that look
+/// like digits counted as digits, so a typo still reads as a USCC and gets its reason). A random
+/// one-time code has this shape about once in two million.
+pub fn typed_candidate(input: &str) -> Option<String> {
+    let text = compact(input);
+    let chars: Vec<char> = text.chars().collect();
+    if !(15..=20).contains(&chars.len()) || !chars.iter().all(char::is_ascii_alphanumeric) {
+        return None;
+    }
+    let digitish = |c: char| c.is_ascii_digit() || likely_meant(c).is_some();
+    let authority = matches!(chars[0], '1'..='9' | 'A'..='G' | 'Y');
+    let category = chars[1].is_ascii_digit();
+    (authority && category && chars[2..8].iter().all(|c| digitish(*c))).then_some(text)
 }
 
 impl fmt::Display for Uscc {
@@ -88,6 +157,48 @@ mod tests {
         check("9144030070846113600", false); // 19 characters
         check("91440300708461I36T", false); // I is not allowed
         check("", false);
+    }
+
+    fn entered(input: &str) -> Result<Uscc, Error> {
+        let candidate = typed_candidate(input).unwrap_or_else(|| panic!("{input} should read as a USCC"));
+        Uscc::parse_entered(&candidate)
+    }
+
+    #[test]
+    fn typing_noise_is_folded() {
+        for typed in [
+            "91440300708461136t",
+            "9144 0300 7084 6113 6T",
+            "９１４４０３００７０８４６１１３６Ｔ",
+            "914403-00708461136T",
+        ] {
+            assert_eq!(entered(typed).unwrap().as_str(), "91440300708461136T", "{typed}");
+        }
+    }
+
+    #[test]
+    fn mistakes_name_their_position() {
+        let message = |input| entered(input).unwrap_err().message;
+        let wrong_check = entered("91440300708461136A").unwrap_err();
+        assert_eq!(wrong_check.code, ErrorCode::UsccInvalid);
+        assert!(wrong_check.message.contains("应为“T”，输入的是“A”"), "{}", wrong_check.message);
+        assert!(message("9144O300708461136T").contains("第 5 位“O”"), "letter O");
+        assert!(message("9144O300708461136T").contains("可能是“0”"));
+        assert!(message("91440300708461V36T").contains("第 15 位“V”"));
+        assert!(message("9144030070846113T").contains("17 位"));
+    }
+
+    #[test]
+    fn one_time_codes_are_not_taken_for_a_uscc() {
+        for code in [
+            "Yx3kP9qLm2Rt8Vw4Zs6A",
+            "abcdefghijklmnop",
+            "AB12cd34EF56gh78",
+            "ysm_0123456789abcdef",
+            "https://x/ysm/91440300708461136T",
+        ] {
+            assert_eq!(typed_candidate(code), None, "{code}");
+        }
     }
 
     #[test]

@@ -2,8 +2,14 @@
 //! size limits, clock-skew detection and the e-license login kept behind the scenes.
 
 mod convert;
+mod health;
 mod retry;
 mod skew;
+
+pub use health::{
+    DOWN_AFTER, FAILURE_WINDOW, GatewayHealth, HEALTH_TICK, HealthLevel, IDLE_PROBE_AFTER, PROBE_TIMEOUT,
+    SKEW_WARN_SECS, counts_against_health, level_of,
+};
 
 use crate::clock::{Clock, NonceSource};
 use crate::config::{GatewaySettings, Settings, Tuning};
@@ -91,6 +97,8 @@ pub struct HolderPage {
 struct Attempt {
     error: Error,
     failure: Failure,
+    /// The gateway answered (a status, a body), as opposed to no answer at all: for the health.
+    answered: bool,
 }
 
 /// The e-license access token and when to stop trusting it.
@@ -110,6 +118,7 @@ pub struct GatewayClient {
     nonces: Arc<dyn NonceSource>,
     skew: SkewEstimate,
     token: tokio::sync::Mutex<Option<AccessToken>>,
+    health: health::HealthMonitor,
 }
 
 impl std::fmt::Debug for GatewayClient {
@@ -134,6 +143,7 @@ impl GatewayClient {
             nonces,
             skew: SkewEstimate::new(),
             token: tokio::sync::Mutex::new(None),
+            health: health::HealthMonitor::new(),
         })
     }
 
@@ -377,8 +387,11 @@ impl GatewayClient {
         let mut attempt = 1;
         loop {
             match self.attempt(route, method.clone(), url.clone(), body.clone()).await {
-                Ok(bytes) => return Ok(bytes),
-                Err(Attempt { error, failure }) => {
+                Ok(bytes) => {
+                    self.record_call(health::answer_outcome(&bytes));
+                    return Ok(bytes);
+                }
+                Err(Attempt { error, failure, answered }) => {
                     match retry::next_step(route.idempotent(), failure, attempt, started.elapsed(), &self.tuning) {
                         Next::RetryAfter(wait) => {
                             tracing::info!(route = route.as_str(), attempt, code = %error.code, ?wait, "retrying");
@@ -387,6 +400,7 @@ impl GatewayClient {
                         }
                         Next::GiveUp => {
                             tracing::warn!(route = route.as_str(), attempt, code = %error.code, detail = ?error.detail, "call failed");
+                            self.record_call(health::failure_outcome(error.code, answered));
                             return Err(error);
                         }
                     }
@@ -446,7 +460,8 @@ impl GatewayClient {
             status.as_u16(),
             gateway_body.as_ref().map(|b| format!("{} {}", b.code, b.msg)).unwrap_or_default()
         );
-        let final_error = |error: Error| Attempt { error: error.detail(detail.clone()), failure: Failure::Final };
+        let final_error =
+            |error: Error| Attempt { error: error.detail(detail.clone()), failure: Failure::Final, answered: true };
         match (status.as_u16(), gateway_body.as_ref().map(|b| b.code)) {
             (_, Some(400001)) => final_error(self.signature_rejection(gateway_body.as_ref())),
             (403, _) | (_, Some(400003)) => final_error(Error::new(ErrorCode::GatewayForbidden)),
@@ -454,14 +469,18 @@ impl GatewayClient {
             (429, _) => Attempt {
                 error: Error::new(ErrorCode::RateLimited).detail(detail),
                 failure: Failure::RateLimited(retry_after),
+                answered: true,
             },
-            (504, _) => {
-                Attempt { error: Error::new(ErrorCode::GatewayTimeout).detail(detail), failure: Failure::Timeout }
-            }
+            (504, _) => Attempt {
+                error: Error::new(ErrorCode::GatewayTimeout).detail(detail),
+                failure: Failure::Timeout,
+                answered: true,
+            },
             (404, _) => final_error(Error::with_fact(ErrorCode::GatewayUnavailable, "网关地址不存在（HTTP 404）。")),
             (500..=599, _) => Attempt {
                 error: Error::new(ErrorCode::GatewayUnavailable).detail(detail),
                 failure: Failure::Unavailable,
+                answered: true,
             },
             _ => final_error(Error::bad_response(String::new())),
         }
@@ -630,9 +649,17 @@ fn transport_failure(route: Route, err: &reqwest::Error) -> Attempt {
     };
     let detail = format!("{}: transport {kind}", route.as_str());
     if err.is_timeout() {
-        Attempt { error: Error::new(ErrorCode::GatewayTimeout).detail(detail), failure: Failure::Timeout }
+        Attempt {
+            error: Error::new(ErrorCode::GatewayTimeout).detail(detail),
+            failure: Failure::Timeout,
+            answered: false,
+        }
     } else {
-        Attempt { error: Error::new(ErrorCode::GatewayUnavailable).detail(detail), failure: Failure::Unavailable }
+        Attempt {
+            error: Error::new(ErrorCode::GatewayUnavailable).detail(detail),
+            failure: Failure::Unavailable,
+            answered: false,
+        }
     }
 }
 
@@ -650,6 +677,7 @@ async fn read_limited(
         )
         .detail(format!("{}: response over {limit} bytes", route.as_str())),
         failure: Failure::Final,
+        answered: true,
     };
     if response.content_length().is_some_and(|n| n as usize > limit) {
         return Err(too_large());

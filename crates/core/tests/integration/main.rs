@@ -11,9 +11,13 @@ mod copies;
 mod desk;
 mod doctor;
 mod forms;
+mod fuzz_regressions;
+mod gateway_health;
 mod idle;
+mod image_decode;
 #[cfg(target_os = "linux")]
 mod keystore_secret_service;
+mod lookup;
 mod outbox;
 mod printing;
 mod privacy;

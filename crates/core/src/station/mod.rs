@@ -1,5 +1,10 @@
 //! The counter station: the scan flow (exchange → concurrent license fetches → cache → result),
-//! reported step by step as events, with every step in the audit trail.
+//! reported step by step as events, with every step in the audit trail; `lookup.rs` the way in
+//! by the holder's USCC (依职能用证).
+
+mod lookup;
+
+pub use lookup::is_holder_lookup;
 
 use crate::accounts::Shift;
 use crate::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
@@ -8,8 +13,8 @@ use crate::clock::{Clock, NonceSource};
 use crate::config::Settings;
 use crate::domain::Operator;
 use crate::domain::{
-    Authorization, AuthorizedLicense, BizNum, Enterprise, EnterpriseCode, FaceFields, License, LicenseStatus,
-    LicenseSummary, ServiceItem,
+    Authorization, AuthorizedLicense, BizNum, Enterprise, Entry, FaceFields, License, LicenseStatus, LicenseSummary,
+    ServiceItem,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::gateway::{GatewayClient, LicenseFile};
@@ -113,6 +118,8 @@ struct Handling<'a> {
     biz_num: &'a BizNum,
     enterprise: &'a Enterprise,
     auth_id: &'a str,
+    /// How the licenses were reached: a scanned code's authorization, or a lookup by holder.
+    source: Source,
     /// The China date the statuses are computed for, fixed for the whole scan.
     today: chrono::NaiveDate,
     observe: Observer<'a>,
@@ -225,7 +232,13 @@ impl Station {
     ) -> Result<ScanOutcome> {
         let started = Instant::now();
         let result = self.scan_inner(scanned, item_code, biz_num, observe, started).await;
-        match &result {
+        Self::report_end(&result, observe);
+        result
+    }
+
+    /// The last event of a scan or a lookup: `Done` with the counts, or `Failed`.
+    fn report_end(result: &Result<ScanOutcome>, observe: Observer<'_>) {
+        match result {
             Ok(outcome) => {
                 let failed = outcome.licenses.iter().filter(|l| l.error.is_some()).count();
                 let fetched = outcome.licenses.len() - failed;
@@ -233,7 +246,6 @@ impl Station {
             }
             Err(error) => observe(ScanEvent::Failed { error: error.clone() }),
         }
-        result
     }
 
     async fn scan_inner(
@@ -250,7 +262,16 @@ impl Station {
             biz_num: Some(biz_num.as_str().to_owned()),
             ..AuditEvent::new(kind, outcome)
         };
-        let code = match EnterpriseCode::parse(scanned) {
+        // A USCC is never sent as a code: it is looked up on a ground (`lookup`), or it is refused
+        // here with the reason, as any other line that is not a 粤商码.
+        let read = Entry::read(scanned).and_then(|entry| match entry {
+            Entry::Code(code) => Ok(code),
+            Entry::Holder(_) => Err(Error::with_fact(
+                ErrorCode::GroundRequired,
+                "扫到的是统一社会信用代码，不是粤商码：依职能查询须选择依据。",
+            )),
+        });
+        let code = match read {
             Ok(code) => code,
             Err(err) => {
                 let event =
@@ -297,35 +318,57 @@ impl Station {
             biz_num,
             enterprise: &enterprise,
             auth_id: &authorization.auth_id,
+            source: Source::Code2Auth,
             today: self.clock.now_china().date_naive(),
             observe,
         };
         // A login the gateway refuses for good would be refused again for every license.
         let login_refused = login.err().filter(|e| !e.code.is_transient());
+        let fetches = authorization.licenses.iter().map(|authorized| (authorized, None));
+        let licenses = self.fetch_all(&handling, fetches, login_refused.as_ref()).await;
+        self.finish(&handling, authorization.expires_at, licenses, started)
+    }
+
+    /// Fetches every license of a handling, at most `max_parallel_licenses` at once, in order.
+    /// A license whose detail is already known (a lookup by holder returns it) fetches only its file.
+    async fn fetch_all<'l>(
+        &self,
+        handling: &Handling<'_>,
+        licenses: impl Iterator<Item = (&'l AuthorizedLicense, Option<&'l License>)>,
+        login_refused: Option<&Error>,
+    ) -> Vec<LicenseOutcome> {
         // The futures are made up front (they start only when polled): a stream holding the
         // mapping closure would not be `Send` across the borrow, and the desk runs scans as tasks.
-        let fetches: Vec<_> = authorization
-            .licenses
-            .iter()
+        let fetches: Vec<_> = licenses
             .enumerate()
-            .map(|(position, authorized)| self.fetch_license(&handling, position, authorized, login_refused.as_ref()))
+            .map(|(position, (authorized, known))| {
+                self.fetch_license(handling, position, authorized, known, login_refused)
+            })
             .collect();
-        let licenses = futures::stream::iter(fetches)
-            .buffered(self.settings.tuning.max_parallel_licenses)
-            .collect::<Vec<_>>()
-            .await;
+        futures::stream::iter(fetches).buffered(self.settings.tuning.max_parallel_licenses).collect::<Vec<_>>().await
+    }
 
+    /// The outcome of a whole handling, with its `scan_done` event counting what arrived and failed.
+    fn finish(
+        &self,
+        handling: &Handling<'_>,
+        auth_expires_at: chrono::DateTime<chrono::FixedOffset>,
+        licenses: Vec<LicenseOutcome>,
+        started: Instant,
+    ) -> Result<ScanOutcome> {
         let outcome = ScanOutcome {
-            biz_num: biz_num.clone(),
-            enterprise: enterprise.clone(),
-            auth_id: authorization.auth_id.clone(),
-            auth_expires_at: authorization.expires_at,
+            biz_num: handling.biz_num.clone(),
+            enterprise: handling.enterprise.clone(),
+            auth_id: handling.auth_id.to_owned(),
+            auth_expires_at,
             elapsed: started.elapsed(),
             licenses,
         };
         let failed = outcome.licenses.iter().filter(|l| l.error.is_some()).count();
         self.audit(&AuditEvent {
-            uscc: Some(enterprise.uscc.as_str().to_owned()),
+            service_item_code: Some(handling.item.code.clone()),
+            biz_num: Some(handling.biz_num.as_str().to_owned()),
+            uscc: Some(handling.enterprise.uscc.as_str().to_owned()),
             auth_id: Some(outcome.auth_id.clone()),
             detail: Some(format!(
                 "{} licenses, {} failed, {} ms",
@@ -333,7 +376,7 @@ impl Station {
                 failed,
                 outcome.elapsed.as_millis()
             )),
-            ..base_event(AuditKind::ScanDone, if failed == 0 { Outcome::Ok } else { Outcome::Failed })
+            ..AuditEvent::new(AuditKind::ScanDone, if failed == 0 { Outcome::Ok } else { Outcome::Failed })
         })?;
         Ok(outcome)
     }
@@ -359,18 +402,25 @@ impl Station {
             biz_num: &customer.biz_num,
             enterprise: &customer.enterprise,
             auth_id: &customer.authorization.auth_id,
+            source: if is_holder_lookup(&customer.authorization.auth_id) {
+                Source::LicenseAuth
+            } else {
+                Source::Code2Auth
+            },
             today: self.clock.now_china().date_naive(),
             observe,
         };
-        Ok((position, self.fetch_license(&handling, position, authorized, None).await))
+        Ok((position, self.fetch_license(&handling, position, authorized, None, None).await))
     }
 
-    /// Fetches one license's detail and annotated copy at the same time and stores them together.
+    /// Fetches one license's detail and annotated copy at the same time and stores them together;
+    /// with the detail `known` already, only the copy.
     async fn fetch_license(
         &self,
         handling: &Handling<'_>,
         position: usize,
         authorized: &AuthorizedLicense,
+        known: Option<&License>,
         login_refused: Option<&Error>,
     ) -> LicenseOutcome {
         let summary = &authorized.summary;
@@ -378,7 +428,10 @@ impl Station {
             Some(err) => Err(err.clone()),
             None => {
                 let detail = async {
-                    let result = self.gateway.get_license(authorized.auth_code.expose()).await;
+                    let result = match known {
+                        Some(license) => Ok(license.clone()),
+                        None => self.gateway.get_license(authorized.auth_code.expose()).await,
+                    };
                     if let Ok(license) = &result {
                         let status = license.status_on(handling.today);
                         (handling.observe)(ScanEvent::LicenseArrived {
@@ -464,7 +517,7 @@ impl Station {
             abolish_reason: license.abolish_reason.as_deref(),
             face_fields: &license.face_fields,
             status,
-            source: Source::Code2Auth,
+            source: handling.source,
             fetched_at: self.clock.now_china(),
             file: file.as_ref().map(|f| (f, handling.item.name.as_str())),
         })?;
