@@ -12,7 +12,7 @@ pub const FAULT_STATUSES: [u16; 5] = [500, 502, 503, 504, 429];
 pub const DEFAULT_RETRY_AFTER_SECS: u64 = 1;
 
 const GRAMMAR: &str = "[ROUTE:]KIND[=VALUE][*COUNT], KIND one of latency=MS, status=500|502|503|504|429, \
-    retry-after=SECS, sig-reject, clock-skew=SECS, malformed, truncated, oversized, slow-body, drop, drop-after";
+    retry-after=SECS, sig-reject, clock-skew=SECS, concurrency=N, malformed, truncated, oversized, slow-body, drop, drop-after";
 
 /// One injected fault: what goes wrong, on which route, how many times.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,9 @@ pub enum FaultKind {
     SigReject,
     /// The gateway's clock runs this many seconds ahead (negative: behind); ignores route and count.
     ClockSkew(i64),
+    /// The gateway's limit per PaaS ID: above this many of its calls in flight, a call is answered
+    /// 429 with `Retry-After: 1` at once; ignores route and count.
+    Concurrency(u64),
     /// 200 with a body that is not JSON.
     Malformed,
     /// 200 with the real JSON cut in half.
@@ -60,6 +63,7 @@ impl FaultKind {
             FaultKind::RetryAfter(_) => "retry-after",
             FaultKind::SigReject => "sig-reject",
             FaultKind::ClockSkew(_) => "clock-skew",
+            FaultKind::Concurrency(_) => "concurrency",
             FaultKind::Malformed => "malformed",
             FaultKind::Truncated => "truncated",
             FaultKind::Oversized => "oversized",
@@ -75,6 +79,7 @@ impl FaultKind {
             FaultKind::Status(code) => Some(code.to_string()),
             FaultKind::RetryAfter(secs) => Some(secs.to_string()),
             FaultKind::ClockSkew(secs) => Some(secs.to_string()),
+            FaultKind::Concurrency(n) => Some(n.to_string()),
             _ => None,
         }
     }
@@ -103,6 +108,10 @@ impl FaultKind {
                 let v = value.ok_or("clock-skew needs a value: clock-skew=SECS (negative: behind)")?;
                 v.parse().map(FaultKind::ClockSkew).map_err(|_| format!("clock-skew={v}: SECS must be a whole number"))
             }
+            "concurrency" => match number("N")? {
+                0 => Err("concurrency=0 would refuse every call; the limit is at least 1".to_owned()),
+                n => Ok(FaultKind::Concurrency(n)),
+            },
             "sig-reject" => bare(FaultKind::SigReject),
             "malformed" => bare(FaultKind::Malformed),
             "truncated" => bare(FaultKind::Truncated),
@@ -204,6 +213,14 @@ impl ActiveFaults {
         chrono::Duration::seconds(secs.unwrap_or(0))
     }
 
+    /// The gateway's limit of calls in flight per PaaS ID: the most recently added `concurrency`.
+    pub(crate) fn concurrency_limit(&self) -> Option<u64> {
+        self.0.iter().rev().find_map(|f| match f.kind {
+            FaultKind::Concurrency(n) => Some(n),
+            _ => None,
+        })
+    }
+
     /// The plan for one request on `route`, spending one count of every fault that takes part.
     ///
     /// Latencies add up; of the faults that change the answer only the first one acts, and the
@@ -215,7 +232,7 @@ impl ActiveFaults {
                 continue;
             }
             let takes_part = match fault.kind {
-                FaultKind::ClockSkew(_) => false,
+                FaultKind::ClockSkew(_) | FaultKind::Concurrency(_) => false,
                 FaultKind::Latency(ms) => {
                     plan.latency += Duration::from_millis(ms);
                     true
@@ -258,6 +275,8 @@ mod tests {
         check("status=429", Ok("status=429"));
         check("license_auth:retry-after=7*2", Ok("license_auth:retry-after=7*2"));
         check("sig-reject*1", Ok("sig-reject*1"));
+        check("concurrency=10", Ok("concurrency=10"));
+        check("concurrency=0", Err("at least 1"));
         check("clock-skew=-600", Ok("clock-skew=-600"));
         check("submit:drop-after*1", Ok("submit:drop-after*1"));
         check("Drop-After", Ok("drop-after"));

@@ -41,11 +41,21 @@ pub(crate) async fn tif_gateway(
     next: Next,
 ) -> Response {
     sim.count(route);
+    // In flight from here until the answer leaves, latency included (as the backend holds it);
+    // a call refused for the concurrency limit gives its place back at once (it holds no backend).
+    let mut in_flight = Some(sim.call_started());
     let response = match admit(&sim, route, request).await {
+        Ok(_) if sim.over_concurrency_limit() => {
+            in_flight = None;
+            sim.count_rate_limited();
+            tracing::info!(%route, "gateway: over the PaaS ID's concurrency limit");
+            rate_limited(DEFAULT_RETRY_AFTER_SECS)
+        }
         Ok(request) => forward(&sim, route, request, next).await,
         Err(rejection) => rejection,
     };
     pause(sim.latency()).await;
+    drop(in_flight);
     response
 }
 
@@ -172,7 +182,7 @@ async fn inject(sim: &Sim, route: Route, kind: FaultKind, request: Request, next
             dropped()
         }
         // Never chosen as an answer-changing fault; see `ActiveFaults::take_for`.
-        FaultKind::Latency(_) | FaultKind::ClockSkew(_) => next.run(request).await,
+        FaultKind::Latency(_) | FaultKind::ClockSkew(_) | FaultKind::Concurrency(_) => next.run(request).await,
     }
 }
 

@@ -676,7 +676,52 @@ fn sample_set() -> Vec<(Holder, String, Consent, Vec<Spec>)> {
             Consent::Granted,
             plating_licenses(),
         ),
+        (
+            convenience_chain(),
+            format!("连锁门店：{CHAIN_STORES} 家门店，{} 张证照 (chain, 40 licenses)", CHAIN_STORES + 1),
+            Consent::Granted,
+            chain_licenses(),
+        ),
     ]
+}
+
+/// The stores of the convenience chain, each with its own food business license: with the
+/// business license, 40 licenses, as many as one authorization brings (for the concurrency tests).
+const CHAIN_STORES: usize = 39;
+
+fn convenience_chain() -> Holder {
+    Holder {
+        name: "广州市禾穗便利连锁有限公司",
+        uscc17: "91440101MA5CW8NB4",
+        legal_rep: "何嘉俊",
+        city: &GUANGZHOU,
+        district: "越秀区",
+        division_code: "440104",
+        address: "广州市越秀区禾穗街28号首层",
+        founded: "2016-02-18",
+        capital: "人民币贰仟万元",
+        company_type: "有限责任公司（自然人投资或控股）",
+        business_scope: "便利店零售；预包装食品销售；日用百货销售；鲜花零售；代收代缴服务。\
+            （依法须经批准的项目，经相关部门批准后方可开展经营活动）",
+    }
+}
+
+fn chain_licenses() -> Vec<Spec> {
+    let streets = ["禾穗街", "东风中路", "环市东路", "中山五路", "北京路", "解放北路", "农林下路", "建设六马路"];
+    let mut specs = vec![business_license("2016-02-18")];
+    specs.extend((1..=CHAIN_STORES).map(|store| {
+        let street = streets[store % streets.len()];
+        let number = 10 + store * 7;
+        // Specs hold static text; these few lines are made once, when the samples are (`OnceLock`).
+        let detail = format!("食品销售经营者（便利店）|预包装食品销售；散装食品销售；自制饮品制售（第{store}号门店：{street}{number}号）|3");
+        valid(
+            Kind::FoodBusiness,
+            detail.leak(),
+            "2024-03-01",
+            "2029-02-28",
+        )
+    }));
+    specs
 }
 
 fn normal_restaurant() -> Holder {

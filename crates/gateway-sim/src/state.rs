@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use yueshang_core::clock::{Clock, china_tz};
@@ -97,6 +98,11 @@ struct Ledger {
     latency: Duration,
 }
 
+/// The stats key of the calls being answered now.
+pub const IN_FLIGHT_STAT: &str = "in_flight";
+/// The stats key of the calls refused 429 for going over the `concurrency` limit.
+pub const RATE_LIMITED_STAT: &str = "rate_limited";
+
 /// The sandbox's shared state; handlers, the gateway layer and `SimControl` all hold an `Arc` of it.
 pub(crate) struct Sim {
     clock: Arc<dyn Clock>,
@@ -104,12 +110,29 @@ pub(crate) struct Sim {
     ledger: Mutex<Ledger>,
     /// Annotated copies by (license code, use cause): generating a PDF is slow, fetching it again is not.
     archives: Mutex<HashMap<(String, String), Arc<ArchiveData>>>,
+    /// Contract calls being answered now (the sandbox knows one PaaS ID, so this is its count).
+    in_flight: Arc<AtomicU64>,
+}
+
+/// One call in flight at the gateway; counted down when its answer has left.
+pub(crate) struct InFlight(Arc<AtomicU64>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Sim {
     pub(crate) fn new(clock: Arc<dyn Clock>, environment: Environment, faults: Vec<Fault>, latency: Duration) -> Self {
         let ledger = Ledger { faults: ActiveFaults::new(faults), latency, ..Ledger::default() };
-        Sim { clock, environment, ledger: Mutex::new(ledger), archives: Mutex::new(HashMap::new()) }
+        Sim {
+            clock,
+            environment,
+            ledger: Mutex::new(ledger),
+            archives: Mutex::new(HashMap::new()),
+            in_flight: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     fn ledger(&self) -> MutexGuard<'_, Ledger> {
@@ -131,8 +154,27 @@ impl Sim {
         *self.ledger().stats.entry(route.as_str().to_owned()).or_default() += 1;
     }
 
+    /// The calls per route so far, `rate_limited` (429s of the concurrency limit) and `in_flight` now.
     pub(crate) fn stats(&self) -> BTreeMap<String, u64> {
-        self.ledger().stats.clone()
+        let mut stats = self.ledger().stats.clone();
+        stats.insert(IN_FLIGHT_STAT.to_owned(), self.in_flight.load(Ordering::SeqCst));
+        stats
+    }
+
+    /// Counts a call in until the returned guard is dropped.
+    pub(crate) fn call_started(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.in_flight.clone())
+    }
+
+    /// Whether the call just counted in goes over a `concurrency` fault's limit.
+    pub(crate) fn over_concurrency_limit(&self) -> bool {
+        let limit = self.ledger().faults.concurrency_limit();
+        limit.is_some_and(|limit| self.in_flight.load(Ordering::SeqCst) > limit)
+    }
+
+    pub(crate) fn count_rate_limited(&self) {
+        *self.ledger().stats.entry(RATE_LIMITED_STAT.to_owned()).or_default() += 1;
     }
 
     /// Remembers a nonce; `false` if it was already seen within the signature window (a replay).

@@ -78,8 +78,10 @@ pub struct GatewaySettings {
 pub struct Tuning {
     /// Per call; slightly above the gateway's own 15 s so its 504 arrives before we give up.
     pub request_timeout: Duration,
-    /// How many licenses are fetched at once (each fetch is a detail and an archive call in parallel).
-    pub max_parallel_licenses: usize,
+    /// The most gateway calls in flight at once, shared by every scan of the counter: the cap of the
+    /// AIMD window (`gateway/window.rs`), which protects the gateway; a scan puts every call of its
+    /// authorization in flight up to it.
+    pub max_in_flight: usize,
     /// Retries of an idempotent read after the first try.
     pub max_retries: u32,
     /// No retry starts after this much time has passed since the first try.
@@ -92,7 +94,7 @@ impl Default for Tuning {
     fn default() -> Self {
         Tuning {
             request_timeout: Duration::from_secs(17),
-            max_parallel_licenses: 8,
+            max_in_flight: 32,
             max_retries: 2,
             retry_budget: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(10),
@@ -525,7 +527,7 @@ struct RawItem {
 #[serde(deny_unknown_fields)]
 struct RawTuning {
     request_timeout_ms: Option<u64>,
-    max_parallel_licenses: Option<usize>,
+    max_in_flight: Option<usize>,
     max_retries: Option<u32>,
 }
 
@@ -835,11 +837,11 @@ impl RawTuning {
             }
             t.request_timeout = Duration::from_millis(ms);
         }
-        if let Some(n) = self.max_parallel_licenses {
-            if !(1..=32).contains(&n) {
-                return Err(Error::config("tuning.max_parallel_licenses", "应在 1 到 32 之间"));
+        if let Some(n) = self.max_in_flight {
+            if !(1..=128).contains(&n) {
+                return Err(Error::config("tuning.max_in_flight", "应在 1 到 128 之间"));
             }
-            t.max_parallel_licenses = n;
+            t.max_in_flight = n;
         }
         if let Some(n) = self.max_retries {
             if n > 5 {

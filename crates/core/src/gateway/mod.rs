@@ -5,6 +5,7 @@ mod convert;
 mod health;
 mod retry;
 mod skew;
+mod window;
 
 pub use health::{
     DOWN_AFTER, FAILURE_WINDOW, GatewayHealth, HEALTH_TICK, HealthLevel, IDLE_PROBE_AFTER, PROBE_TIMEOUT,
@@ -119,6 +120,8 @@ pub struct GatewayClient {
     skew: SkewEstimate,
     token: tokio::sync::Mutex<Option<AccessToken>>,
     health: health::HealthMonitor,
+    /// How many calls may be in flight at once (AIMD): where the counter's concurrency is decided.
+    window: window::CallWindow,
 }
 
 impl std::fmt::Debug for GatewayClient {
@@ -144,6 +147,7 @@ impl GatewayClient {
             skew: SkewEstimate::new(),
             token: tokio::sync::Mutex::new(None),
             health: health::HealthMonitor::new(),
+            window: window::CallWindow::new(settings.tuning.max_in_flight),
         })
     }
 
@@ -386,7 +390,17 @@ impl GatewayClient {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
-            match self.attempt(route, method.clone(), url.clone(), body.clone()).await {
+            let answer = {
+                let place = self.window.acquire().await;
+                let answer = self.attempt(route, method.clone(), url.clone(), body.clone()).await;
+                let signal = match &answer {
+                    Ok(_) => window::Signal::Answered,
+                    Err(a) => window_signal(a.failure),
+                };
+                self.window.learn(&place, signal);
+                answer
+            };
+            match answer {
                 Ok(bytes) => {
                     self.record_call(health::answer_outcome(&bytes));
                     return Ok(bytes);
@@ -407,6 +421,11 @@ impl GatewayClient {
                 }
             }
         }
+    }
+
+    /// How many calls may be in flight now (the AIMD window; the benchmark prints it).
+    pub fn calls_in_flight_limit(&self) -> usize {
+        self.window.limit()
     }
 
     async fn attempt(
@@ -574,6 +593,16 @@ fn parse_json<T: DeserializeOwned>(route: Route, bytes: &[u8]) -> Result<T> {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]).into_owned();
         Error::bad_response(format!("{}: unreadable body ({e}); starts {head:?}", route.as_str()))
     })
+}
+
+/// What a failed attempt tells the call window: a gateway that is overloaded (429, 5xx, no answer
+/// in time) gets fewer calls at once; any other answer shows it is there and coping.
+fn window_signal(failure: Failure) -> window::Signal {
+    match failure {
+        Failure::RateLimited(retry_after) => window::Signal::Overloaded { retry_after },
+        Failure::Timeout | Failure::Unavailable => window::Signal::Overloaded { retry_after: None },
+        Failure::Final => window::Signal::Answered,
+    }
 }
 
 /// A successful e-license answer: its data and, for `license/auth`, the auth codes by index.

@@ -16,6 +16,9 @@ pub(crate) enum Failure {
     Final,
 }
 
+/// How many times a read refused with 429 is tried again, at least.
+const RATE_LIMITED_RETRIES: u32 = 5;
+
 /// What to do after attempt number `attempt` (1-based) failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Next {
@@ -27,11 +30,16 @@ pub(crate) enum Next {
 ///
 /// A read is retried after a timeout, a 5xx or a dropped connection with exponential backoff
 /// (250 ms, 500 ms, …), after a 429 when the gateway's `Retry-After` is short enough to wait for;
-/// never after a signature, authorization or business failure; at most `max_retries` times and
-/// never starting past `retry_budget`. Non-idempotent calls (the code exchange, which consumes
-/// the one-time code) are never retried.
+/// never after a signature, authorization or business failure; at most `max_retries` times (a
+/// 429 up to `RATE_LIMITED_RETRIES` times: the gateway asked us to come back, and the call window
+/// is easing off meanwhile) and never starting past `retry_budget`. Non-idempotent calls (the code
+/// exchange, which consumes the one-time code) are never retried.
 pub(crate) fn next_step(idempotent: bool, failure: Failure, attempt: u32, elapsed: Duration, tuning: &Tuning) -> Next {
-    if !idempotent || attempt > tuning.max_retries {
+    let most = match failure {
+        Failure::RateLimited(_) => tuning.max_retries.max(RATE_LIMITED_RETRIES),
+        _ => tuning.max_retries,
+    };
+    if !idempotent || attempt > most {
         return Next::GiveUp;
     }
     let wait = match failure {
@@ -72,6 +80,8 @@ mod tests {
         check(true, Failure::RateLimited(Some(ms(3000))), 1, 0, RetryAfter(ms(3000)));
         check(true, Failure::RateLimited(Some(ms(60_000))), 1, 0, GiveUp); // too long to keep a clerk waiting
         check(true, Failure::RateLimited(None), 1, 0, RetryAfter(ms(1000)));
+        check(true, Failure::RateLimited(Some(ms(1000))), 5, 0, RetryAfter(ms(1000))); // asked to come back
+        check(true, Failure::RateLimited(Some(ms(1000))), 6, 0, GiveUp);
         check(true, Failure::Timeout, 1, 29_900, GiveUp); // budget spent
     }
 }

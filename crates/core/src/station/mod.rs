@@ -18,7 +18,6 @@ use crate::domain::{
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::gateway::{GatewayClient, LicenseFile};
-use futures::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -329,8 +328,9 @@ impl Station {
         self.finish(&handling, authorization.expires_at, licenses, started)
     }
 
-    /// Fetches every license of a handling, at most `max_parallel_licenses` at once, in order.
-    /// A license whose detail is already known (a lookup by holder returns it) fetches only its file.
+    /// Fetches every license of a handling at once (the gateway client's call window decides how
+    /// many calls are really in flight), with the outcomes in order. A license whose detail is
+    /// already known (a lookup by holder returns it) fetches only its file.
     async fn fetch_all<'l>(
         &self,
         handling: &Handling<'_>,
@@ -345,7 +345,7 @@ impl Station {
                 self.fetch_license(handling, position, authorized, known, login_refused)
             })
             .collect();
-        futures::stream::iter(fetches).buffered(self.settings.tuning.max_parallel_licenses).collect::<Vec<_>>().await
+        futures::future::join_all(fetches).await
     }
 
     /// The outcome of a whole handling, with its `scan_done` event counting what arrived and failed.

@@ -433,3 +433,20 @@ async fn the_handling_record_is_submitted_once_whatever_the_retries() {
     assert_eq!(first.record_id, again.record_id);
     assert_eq!(s.sim.control().records().len(), 1);
 }
+
+/// The 40-license chain behind a gateway that takes 10 calls at once: the call window eases off
+/// on 429 and every license arrives.
+#[tokio::test]
+async fn a_gateway_that_takes_ten_calls_at_once_still_gets_every_license() {
+    let s = setup().await;
+    let chain = samples::enterprises().into_iter().find(|e| e.note.contains("chain, 40 licenses")).unwrap();
+    s.sim.control().set_faults(vec!["concurrency=10".parse().unwrap()]);
+    let outcome = s.scan(&s.code(&chain.uscc)).await.unwrap();
+    assert_eq!(outcome.licenses.len(), 40);
+    assert!(outcome.licenses.iter().all(|l| l.error.is_none()), "every license arrived");
+    let refused = s.requests(yueshang_gateway_sim::RATE_LIMITED_STAT);
+    assert!(refused > 0, "the gateway did push back");
+    assert!(refused < 80, "fewer refusals than calls: {refused}");
+    assert_eq!(s.requests(yueshang_gateway_sim::IN_FLIGHT_STAT), 0);
+    assert_eq!(s.station.cache().partial_license_count().unwrap(), 0);
+}
