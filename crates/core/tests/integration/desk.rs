@@ -148,3 +148,45 @@ async fn a_case_is_finished_on_the_desk_and_nothing_of_it_outlives_next_customer
     assert!(closed[0].starts_with("closed with record ACCEPTED"), "{closed:?}");
     assert_eq!(closed[1], "closed without record");
 }
+
+/// 下一位 during a scan against a slow gateway (2 s per call) leaves no request of the cancelled
+/// scan running: the sandbox's count of calls in flight drops to 0 at once, not when they would
+/// have been answered.
+#[tokio::test]
+async fn next_customer_during_a_slow_scan_leaves_no_request_running() {
+    let mut s = setup().await;
+    // This gateway is slow but answers: a 5 s timeout, as a hall's would be longer than 2 s.
+    let mut settings = yueshang_gateway_sim::sandbox_settings(&s.sim.base_url());
+    settings.tuning.request_timeout = Duration::from_secs(5);
+    let cache = Arc::new(Cache::open_in_memory().unwrap());
+    let station = Arc::new(Station::new(settings, cache, Arc::new(SystemClock), Arc::new(RandomNonces)).unwrap());
+    let outbox = Arc::new(Outbox::new(station.clone(), random_jitter()));
+    s.desk = Desk::new(station, outbox).unwrap();
+    let many = samples::enterprises().into_iter().max_by_key(|e| e.licenses.len()).unwrap();
+    let payload = s.sim.control().issue_code(&many.uscc, None).unwrap().payload;
+    s.sim.control().set_latency(Duration::from_secs(2));
+    let desk = Arc::new(s.desk);
+    let scan = tokio::spawn({
+        let (desk, observer) = (desk.clone(), {
+            let events = s.events.clone();
+            Arc::new(move |e| events.lock().unwrap().push(e)) as SharedObserver
+        });
+        async move { desk.scan(payload, None, observer).await }
+    });
+    let in_flight = || s.sim.control().stats().get(yueshang_gateway_sim::IN_FLIGHT_STAT).copied().unwrap_or(0);
+    // Past the exchange: the licenses' calls are at the gateway.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !s.events.lock().unwrap().iter().any(|e| matches!(e, ScanEvent::EnterpriseKnown { .. })) || in_flight() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the licenses' calls never reached the gateway");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let busy = in_flight();
+    desk.next_customer().unwrap();
+    let cancelled = std::time::Instant::now();
+    while in_flight() > 0 {
+        assert!(cancelled.elapsed() < Duration::from_millis(1500), "calls still in flight: {}", in_flight());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    println!("{busy} calls in flight; 0 after {} ms", cancelled.elapsed().as_millis());
+    assert_eq!(scan.await.unwrap().unwrap_err().code, ErrorCode::ScanCancelled);
+}
