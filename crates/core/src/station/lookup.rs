@@ -1,7 +1,7 @@
 //! 依职能用证: a customer's licenses looked up by the enterprise's USCC (`license/auth`) on a legal
 //! ground the clerk picked, ending in the same cards, cache, audit trail and handling record as a scan.
 
-use super::{Handling, Observer, ScanEvent, ScanOutcome, Station};
+use super::{Observer, ScanOutcome, Station};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::cache::Source;
 use crate::domain::{Authorization, AuthorizedLicense, BizNum, Enterprise, License, Operator, ServiceItem, Uscc};
@@ -84,21 +84,7 @@ impl Station {
             auth_id: Some(authorization.auth_id.clone()),
             ..event(Outcome::Ok, None, format!("{} licenses found", found.len()))
         })?;
-        observe(ScanEvent::EnterpriseKnown {
-            biz_num: biz_num.clone(),
-            enterprise: enterprise.clone(),
-            authorization: authorization.clone(),
-        });
-
-        let handling = Handling {
-            item,
-            biz_num,
-            enterprise: &enterprise,
-            auth_id: &authorization.auth_id,
-            source: Source::LicenseAuth,
-            today: self.clock.now_china().date_naive(),
-            observe,
-        };
+        let handling = self.open_handling(item, biz_num, (&enterprise, &authorization), Source::LicenseAuth, observe);
         let fetches =
             authorization.licenses.iter().zip(&found).map(|(authorized, (license, _))| (authorized, Some(license)));
         let licenses = self.fetch_all(&handling, fetches, None).await;

@@ -306,26 +306,37 @@ impl Station {
             detail: Some(format!("{} licenses authorized", authorization.licenses.len())),
             ..base_event(AuditKind::Exchange, Outcome::Ok)
         })?;
-        observe(ScanEvent::EnterpriseKnown {
-            biz_num: biz_num.clone(),
-            enterprise: enterprise.clone(),
-            authorization: authorization.clone(),
-        });
-
-        let handling = Handling {
-            item,
-            biz_num,
-            enterprise: &enterprise,
-            auth_id: &authorization.auth_id,
-            source: Source::Code2Auth,
-            today: self.clock.now_china().date_naive(),
-            observe,
-        };
+        let handling = self.open_handling(item, biz_num, (&enterprise, &authorization), Source::Code2Auth, observe);
         // A login the gateway refuses for good would be refused again for every license.
         let login_refused = login.err().filter(|e| !e.code.is_transient());
         let fetches = authorization.licenses.iter().map(|authorized| (authorized, None));
         let licenses = self.fetch_all(&handling, fetches, login_refused.as_ref()).await;
         self.finish(&handling, authorization.expires_at, licenses, started)
+    }
+
+    /// Tells the observer the enterprise is known, and opens the handling its licenses are fetched under.
+    fn open_handling<'a>(
+        &self,
+        item: &'a ServiceItem,
+        biz_num: &'a BizNum,
+        (enterprise, authorization): (&'a Enterprise, &'a Authorization),
+        source: Source,
+        observe: Observer<'a>,
+    ) -> Handling<'a> {
+        observe(ScanEvent::EnterpriseKnown {
+            biz_num: biz_num.clone(),
+            enterprise: enterprise.clone(),
+            authorization: authorization.clone(),
+        });
+        Handling {
+            item,
+            biz_num,
+            enterprise,
+            auth_id: &authorization.auth_id,
+            source,
+            today: self.clock.now_china().date_naive(),
+            observe,
+        }
     }
 
     /// Fetches every license of a handling at once (the gateway client's call window decides how
