@@ -8,17 +8,17 @@
 
 use base64::Engine as _;
 use chrono::{DateTime, Days, NaiveDate};
-use yueshang_core::ErrorCode;
 use yueshang_core::config::Config;
 use yueshang_core::domain::license::parse_license_date;
 use yueshang_core::domain::uscc::{check_char, typed_candidate};
-use yueshang_core::domain::{EnterpriseCode, Entry, FaceFields, IssueState, LicenseStatus, LicenseSummary, Uscc};
-use yueshang_core::gateway::LicenseFile;
+use yueshang_core::domain::{EnterpriseCode, Entry, IssueState, LicenseStatus, LicenseSummary, Uscc};
+use yueshang_core::gateway::{LicenseFile, convert};
 use yueshang_core::print::font::StampFont;
 use yueshang_core::print::stamp::{StampText, Stamped};
 use yueshang_core::wire::elicense::{self as el, ArchiveData, LicenseEnvelope, LoginData, WireLicense};
 use yueshang_core::wire::gateway::GatewayErrorBody;
-use yueshang_core::wire::yst::{Code2AuthData, LicenseSummaryRef, SubmitData, YstEnvelope};
+use yueshang_core::wire::yst::{Code2AuthData, SubmitData, YstEnvelope};
+use yueshang_core::{Error, ErrorCode};
 
 /// The names of the targets, as `fuzz_targets/<name>.rs` and `seeds/<name>/`.
 pub const TARGETS: [&str; 7] = ["scan_payload", "uscc", "wire_yst", "wire_elicense", "config", "stamp", "image"];
@@ -139,8 +139,8 @@ fn entry(input: &str) -> bool {
 
 /// The 粤商通 envelopes the client reads (`code2auth`, `apply/submit`) and the gateway's error
 /// body: deserializing never panics; what deserializes serializes and reads back the same; a
-/// successful `code2auth` goes through the client's conversion (the steps of
-/// `gateway::convert::exchange`, which is crate-private, done with the same public functions).
+/// successful `code2auth` goes through the client's own conversion (`gateway::convert::exchange`),
+/// and every summary it accepts keeps the status rule.
 pub fn wire_yst(data: &[u8]) -> bool {
     let mut accepted = false;
     if let Ok(envelope) = serde_json::from_slice::<YstEnvelope<Code2AuthData>>(data) {
@@ -169,50 +169,23 @@ fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(value: &impl se
     })
 }
 
-/// `gateway::convert::exchange`: the enterprise's USCC, the expiry, one auth code per license.
-fn exchange(data: &Code2AuthData) -> Result<(), String> {
-    Uscc::parse(&data.enterprise.uscc).map_err(|e| e.to_string())?;
-    DateTime::parse_from_rfc3339(&data.auth_expires_at).map_err(|e| e.to_string())?;
-    if data.licenses.len() != data.auth_codes.len() {
-        return Err("licenses and auth_codes differ in number".to_owned());
-    }
-    if data.auth_id.trim().is_empty() {
-        return Err("empty auth_id".to_owned());
-    }
-    for s in &data.licenses {
-        summary(s)?;
+/// `gateway::convert::exchange`, and the status rule and the cached dates of every license in it.
+fn exchange(data: &Code2AuthData) -> Result<(), Error> {
+    let (_, authorization) = convert::exchange(data)?;
+    for license in &authorization.licenses {
+        summary_holds(&license.summary);
     }
     Ok(())
 }
 
-/// `gateway::convert::summary`, then the status rule on the days that matter.
-fn summary(s: &LicenseSummaryRef) -> Result<LicenseSummary, String> {
-    if s.license_code.trim().is_empty() {
-        return Err("license without license_code".to_owned());
-    }
-    let summary = LicenseSummary {
-        license_code: s.license_code.clone(),
-        name: s.name.clone(),
-        license_type: s.license_type.clone(),
-        id_code: s.id_code.clone(),
-        issue_org_name: s.issue_org_name.clone(),
-        begin_date: date(&s.begin_date)?,
-        expiry_date: date(&s.expiry_date)?,
-        issue_state: IssueState::parse(&s.license_status),
-    };
-    status_rule(&summary);
-    Ok(summary)
-}
-
-/// `parse_license_date`, and the date as the cache writes it (`NaiveDate`'s `Display`) reads back
-/// the same (copies.rs reads the cached dates with `parse_license_date`).
-fn date(value: &str) -> Result<Option<NaiveDate>, String> {
-    let parsed = parse_license_date(value)?;
-    if let Some(day) = parsed {
+/// The status rule on the days that matter, and the dates as the cache writes them
+/// (`NaiveDate`'s `Display`) read back the same (copies.rs reads them with `parse_license_date`).
+fn summary_holds(s: &LicenseSummary) {
+    for day in [s.begin_date, s.expiry_date].into_iter().flatten() {
         let cached = day.to_string();
-        assert_eq!(parse_license_date(&cached), Ok(Some(day)), "{value:?} read as {day}, cached as {cached:?}");
+        assert_eq!(parse_license_date(&cached), Ok(Some(day)), "{day} cached as {cached:?}");
     }
-    Ok(parsed)
+    status_rule(s);
 }
 
 /// Only an issued or registered license within its dates is ever valid.
@@ -243,8 +216,8 @@ fn status_rule(s: &LicenseSummary) {
 // wire_elicense
 
 /// The e-license envelopes the client reads (login, `get_license`, `license/auth`, archive):
-/// deserializing never panics; successful answers go through the client's conversion (the steps
-/// of `gateway::convert::license` and of `GatewayClient::archive`, with the same public functions).
+/// deserializing never panics; successful answers go through the client's own conversion
+/// (`gateway::convert::license`) and the steps of `GatewayClient::archive`.
 pub fn wire_elicense(data: &[u8]) -> bool {
     let mut accepted = false;
     if let Some(login) = success::<LoginData>(data) {
@@ -277,25 +250,13 @@ fn success<T: serde::de::DeserializeOwned>(data: &[u8]) -> Option<T> {
     envelope.data
 }
 
-/// `gateway::convert::license`.
-fn convert_license(w: &WireLicense) -> Result<(), String> {
-    summary(&LicenseSummaryRef {
-        license_code: w.license_code.clone(),
-        name: w.name.clone(),
-        license_type: w.license_type.clone(),
-        id_code: w.id_code.clone(),
-        issue_org_name: w.issue_org_name.clone(),
-        begin_date: w.begin_date.clone(),
-        expiry_date: w.expiry_date.clone(),
-        license_status: w.license_status.clone(),
-    })?;
-    if let Ok(fields) = FaceFields::parse(&w.data_fields) {
-        for (name, _) in &fields.0 {
-            assert!(fields.get(name).is_some(), "face field {name:?} listed but not found");
-        }
+/// `gateway::convert::license`, and what every license it accepts must keep.
+fn convert_license(w: &WireLicense) -> Result<(), Error> {
+    let license = convert::license(w)?;
+    summary_holds(&license.summary);
+    for (name, _) in &license.face_fields.0 {
+        assert!(license.face_fields.get(name).is_some(), "face field {name:?} listed but not found");
     }
-    date(&w.issue_date)?;
-    let _ = w.abolish_reason.clone().filter(|r| !r.trim().is_empty());
     Ok(())
 }
 

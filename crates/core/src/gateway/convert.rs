@@ -15,7 +15,7 @@ fn date(value: &str, field: &str, license_code: &str) -> Result<Option<NaiveDate
 
 /// Reads a summary; an unreadable date is an error, never "no end", so an expired license
 /// cannot pass as valid.
-pub(crate) fn summary(s: &LicenseSummaryRef) -> Result<LicenseSummary> {
+pub fn summary(s: &LicenseSummaryRef) -> Result<LicenseSummary> {
     let code = &s.license_code;
     if code.trim().is_empty() {
         return Err(Error::bad_response("license without license_code"));
@@ -46,7 +46,7 @@ fn summary_of(w: &WireLicense) -> LicenseSummaryRef {
     }
 }
 
-pub(crate) fn license(w: &WireLicense) -> Result<License> {
+pub fn license(w: &WireLicense) -> Result<License> {
     let summary = summary(&summary_of(w))?;
     // Unreadable face fields do not make the license unusable: the file is what counts, so the
     // license is kept and the table shown empty.
@@ -71,7 +71,7 @@ pub(crate) fn license(w: &WireLicense) -> Result<License> {
     })
 }
 
-pub(crate) fn exchange(data: &Code2AuthData) -> Result<(Enterprise, Authorization)> {
+pub fn exchange(data: &Code2AuthData) -> Result<(Enterprise, Authorization)> {
     let uscc = Uscc::parse(&data.enterprise.uscc)
         .map_err(|_| Error::bad_response(format!("enterprise uscc {:?} is not a valid USCC", data.enterprise.uscc)))?;
     let enterprise =

@@ -1,7 +1,7 @@
 //! The gateway client: signed calls to 粤商通 and the e-license service, with timeouts, retries,
 //! size limits, clock-skew detection and the e-license login kept behind the scenes.
 
-mod convert;
+pub mod convert;
 mod health;
 mod retry;
 mod skew;
