@@ -334,15 +334,18 @@ pub fn stamp_input(data: &[u8]) -> Option<yueshang_core::Result<Stamped>> {
 
 /// `print::stamp::stamp` never panics (a panic inside the PDF parser, which the stamper catches,
 /// is its own `FILE_UNREADABLE`); it gives a PDF with at least one page, or `FILE_UNREADABLE`.
-/// A stamped PDF is the original bytes, untouched, followed by the incremental update.
+/// A stamped PDF is the original PDF's bytes from its `%PDF-` header on (anything before the
+/// header is not part of the PDF), untouched, followed by the incremental update.
 pub fn stamp(data: &[u8]) -> bool {
     let Some(result) = stamp_input(data) else { return false };
     match result {
         Ok(stamped) => {
-            assert!(stamped.pdf.starts_with(b"%PDF-"), "the copy is not a PDF");
+            assert!(stamped.pdf.starts_with(b"%PDF-"), "the copy does not start with a PDF header");
             assert!(stamped.pages >= 1, "a copy of no pages");
             if STAMP_MIMES[usize::from(data[0]) % STAMP_MIMES.len()] == "application/pdf" {
-                assert!(stamped.pdf.starts_with(&data[1..]), "the original PDF's bytes were changed");
+                let source = &data[1..];
+                let header = source.windows(5).position(|w| w == b"%PDF-").expect("a stamped PDF source has a header");
+                assert!(stamped.pdf.starts_with(&source[header..]), "the original PDF's bytes were changed");
             }
             true
         }

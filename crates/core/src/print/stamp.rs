@@ -302,8 +302,15 @@ enum Scan {
 
 const A4: (f32, f32) = (595.28, 841.89);
 const SCAN_MARGIN: f32 = 28.0;
+/// The most pixels a scanned license may have (an A4 page at 600 dpi, an A3 one at 400 dpi; the
+/// limit `imagecode` sets for photos): krilla decodes a PNG into a buffer of the size its header
+/// claims, so a 175-byte file claiming 12 × 973 078 544 pixels asked for 46.7 GB and aborted.
+const MAX_SCAN_PIXELS: u64 = 50_000_000;
 
 fn stamp_scan(source: &[u8], kind: Scan, text: &StampText, font: &StampFont) -> crate::Result<Stamped> {
+    if let Scan::Png = kind {
+        check_png_size(source)?;
+    }
     let data = krilla::Data::from(source.to_vec());
     let image = match kind {
         Scan::Jpeg => krilla::image::Image::from_jpeg(data, true),
@@ -338,6 +345,20 @@ fn stamp_scan(source: &[u8], kind: Scan, text: &StampText, font: &StampFont) -> 
     page.finish();
     let pdf = document.finish().map_err(|e| unreadable("证照扫描件无法转换为 PDF。", format!("krilla: {e:?}")))?;
     Ok(Stamped { pdf, pages: 1, source_signed: false })
+}
+
+/// Reads only the PNG's header, refusing a size krilla could not allocate before it tries.
+fn check_png_size(source: &[u8]) -> crate::Result<()> {
+    let header = image::ImageReader::with_format(std::io::Cursor::new(source), image::ImageFormat::Png);
+    let (width, height) =
+        header.into_dimensions().map_err(|e| unreadable("证照扫描件无法识别为图片。", format!("png header: {e}")))?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_SCAN_PIXELS {
+        let fact =
+            format!("证照扫描件有 {} 百万像素，超过上限 {}。", pixels.div_ceil(1_000_000), MAX_SCAN_PIXELS / 1_000_000);
+        return Err(unreadable(fact, format!("png {width}×{height}")));
+    }
+    Ok(())
 }
 
 fn copy_metadata(text: &StampText) -> krilla::metadata::Metadata {
@@ -393,6 +414,13 @@ struct Source {
 }
 
 fn stamp_pdf(source: &[u8], text: &StampText, font: &StampFont) -> crate::Result<Stamped> {
+    // A PDF's offsets count from its `%PDF-` header, which may follow other bytes (readers and
+    // lopdf look for it in the first KiB): the copy starts at the header, or the update appended
+    // to it would point every reader that many bytes off, and the copy would not open.
+    let source = match header_at(source) {
+        Some(start) => &source[start..],
+        None => source,
+    };
     let Source { document, pages, signed } = read_source(source)?;
     let stamp = Stamp::new(text, font)?;
     let sizes = distinct_sizes(&pages);
@@ -403,8 +431,7 @@ fn stamp_pdf(source: &[u8], text: &StampText, font: &StampFont) -> crate::Result
 
 /// Parses the source and reads its pages, refusing what cannot be stamped faithfully.
 fn read_source(source: &[u8]) -> crate::Result<Source> {
-    let head = &source[..source.len().min(1024)];
-    if !head.windows(5).any(|w| w == b"%PDF-") {
+    if header_at(source).is_none() {
         return Err(unreadable("证照文件不是 PDF 文件。", "no %PDF- header"));
     }
     // lopdf is a parser of untrusted bytes and has panicked on malformed files before (an index
@@ -413,6 +440,11 @@ fn read_source(source: &[u8]) -> crate::Result<Source> {
     // ours can be left half-changed by an unwind: asserting unwind safety is sound here.
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_source(source)));
     parsed.unwrap_or_else(|_| Err(unreadable("证照文件已损坏，无法解析。", "PDF parser panicked")))
+}
+
+/// Where the `%PDF-` header is, if it is in the first KiB.
+fn header_at(source: &[u8]) -> Option<usize> {
+    source[..source.len().min(1024)].windows(5).position(|w| w == b"%PDF-")
 }
 
 fn parse_source(source: &[u8]) -> crate::Result<Source> {

@@ -43,7 +43,99 @@ fn every_committed_seed_passes_its_targets_property() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Findings of the fuzzer: each input that broke a property, kept as the smallest form found.
+// Findings of the fuzzer: each input that broke a property, as found (also written as a seed).
+
+/// stamp, 2026-11-30: a 175-byte PNG whose header claims 12 × 973 078 544 pixels (the CRC is not
+/// checked). krilla decodes a PNG into a buffer of the size the header claims, here 46.7 GB:
+/// libFuzzer reported out-of-memory; in the counter the failed allocation aborts the process.
+const STAMP_PNG_CLAIMS_46_GB: [u8; 175] = [
+    0x02, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+    0x00, 0x0c, 0x3a, 0x00, 0x00, 0x10, 0x08, 0x06, 0x00, 0x00, 0x00, 0x22, 0x61, 0x9e, 0x07, 0x00, 0x00, 0x00, 0x9a,
+    0x49, 0x44, 0x41, 0x54, 0x78, 0x01, 0xed, 0xc0, 0x03, 0xa0, 0x24, 0x59, 0x96, 0xc6, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
+    0x00, 0x5b, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x10, 0x08, 0x06,
+    0x00, 0x00, 0x00, 0x22, 0x61, 0x9e, 0x07, 0x00, 0x00, 0x00, 0x9a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x01, 0xed, 0xc0,
+    0x03, 0xa0, 0x24, 0x59, 0x96, 0x54, 0x38, 0xc6, 0xbf, 0x02, 0x15, 0x8e, 0xf1, 0xaf, 0x40, 0x85, 0x63, 0xfc, 0x2b,
+    0x50, 0xe1, 0x18, 0xff, 0x0a, 0x54, 0x38, 0xc6, 0xbf, 0x02, 0x15, 0x8e, 0xf1, 0xaf, 0x40, 0x21, 0x85, 0x63, 0xfc,
+    0x2b, 0x50, 0xe1, 0x18, 0xff, 0x0a, 0x54, 0x38, 0xc6, 0xbf, 0x02, 0x15, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xf0, 0x8f, 0xb9, 0xb0, 0xf5, 0x3a, 0x17, 0xbf, 0x27, 0x64, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
+    0xae, 0x42, 0x60, 0x82,
+];
+
+#[test]
+fn a_png_claiming_a_huge_size_is_refused_before_it_is_decoded() {
+    let refused = |input: &[u8], what: &str| match properties::stamp_input(input).expect("an input") {
+        Err(e) => assert_eq!(e.code, yueshang_core::ErrorCode::FileUnreadable, "{what}: {e:?}"),
+        Ok(_) => panic!("{what}: stamped"),
+    };
+    refused(&STAMP_PNG_CLAIMS_46_GB, "as found");
+    // The same claim in a well-formed PNG (right CRCs), and sizes just past the limit of 50 megapixels.
+    for (width, height) in [(12, 973_078_544), (20_000, 20_000), (50_000_001, 1), (7072, 7072)] {
+        refused(&[&[2u8][..], &png_header_claiming(width, height)].concat(), &format!("{width}×{height}"));
+    }
+    assert!(!properties::stamp(&STAMP_PNG_CLAIMS_46_GB));
+}
+
+/// stamp, 2026-11-30: a damaged PDF after four other bytes (`5 \0 \0 \0`); the stamper accepts a
+/// header anywhere in the first KiB, as readers do, but appended its update at offsets counted from
+/// the first byte, while readers (and lopdf) count from the header: the copy began `5\0\0\0%PDF-`
+/// and poppler could not open it (the property "a copy starts with %PDF-" caught it).
+const STAMP_PDF_AFTER_OTHER_BYTES: &[u8] = b"\x005\x00\x00\x00%PDF-1.7\n%\xbb\xad\xc0\xde\n1 0 obj\n\
+    <</Type/Pages/Kids[5 0 R]/Count 1/Resources 3 0 R/MediaBox[0 0 420 300]>>\nendobj\n2 0 obj\n\
+    <</Type/Font/Subtype/Type1/BaseFont/Helvetica>>\nendobj\n\
+    3 0 ob\x0e\x00\x00\x00\x00\x00\x00\x00t<</F1 2 0 R>>>>\nendobj\n4 0 obj\n<</Length 68>>stream\n\
+    0.9 g 40 40 200 100 re f\x00\x00\x00\x00\x00\x00\x00\x00/F1 18 Tf 60 80 Td (LICENSE 1) Tj ET\n\
+    endstream \nendobj\n5 0 obj\n<</Type/Page/Parent 1 0 R/Contents 4 0 R/MediaBox[0 0 595 842]>>\n\
+    endobj\n6 0 obj\n<</Type/Catalog/Pages 1 0 R>>\nendo<\x00\x00\x00bj\n7 0 obj\n\
+    <</Root 6 0 R/Type/XRef/Size 8/W[1 4 2]/Index[1 7]/Length 49>>stream\n\
+    \x01\x00\x00\x00\x0f\x00\x00\x01\x00\x00\x00h\x00\x00\x01\x00\x00\x00\xa7\x00\x00\x00\x01\x05\x00\xcd\x00\x00\x01\x00\x00\x01A\x00\x00\x01\x00\x00\x01\x91\x00\x00\x01\x00\x00\x01\xbe\x00\x00\n\
+    endstream \nendobj\n\nstartxref\n446\n%%EOF";
+
+#[test]
+fn a_pdf_after_other_bytes_is_stamped_from_its_header_into_a_copy_readers_open() {
+    for prefix in [&b"5\0\0\0"[..], b"\xef\xbb\xbf", b"HTTP/1.1 200 OK\r\n\r\n", b""] {
+        let source = [prefix, &minimal_pdf(true)].concat();
+        let input = [&[0u8][..], &source].concat();
+        assert!(properties::stamp(&input), "{prefix:?}: not stamped");
+        let copy = properties::stamp_input(&input).expect("an input").expect("stamped");
+        assert!(copy.pdf.starts_with(&source[prefix.len()..]), "{prefix:?}: the PDF's own bytes changed");
+        assert_eq!(poppler_pages(&copy.pdf), 2, "{prefix:?}: poppler reads the copy");
+    }
+    // The damaged file as found: poppler cannot read it, lopdf mends it, and its copy now opens.
+    assert!(properties::stamp(STAMP_PDF_AFTER_OTHER_BYTES), "the file as found: not stamped");
+    let copy = properties::stamp_input(STAMP_PDF_AFTER_OTHER_BYTES).expect("an input").expect("stamped");
+    assert_eq!(poppler_pages(&copy.pdf), 1, "the file as found: poppler reads the copy");
+}
+
+/// The page count `pdfinfo` (poppler, the reader CUPS's PDF filters use) reads from a PDF.
+fn poppler_pages(pdf: &[u8]) -> usize {
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let file = dir.path().join("copy.pdf");
+    std::fs::write(&file, pdf).expect("the copy written");
+    let output = std::process::Command::new("pdfinfo")
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("pdfinfo not runnable ({e}): apt-get install poppler-utils (scripts/install-deps)"));
+    let info = String::from_utf8_lossy(&output.stdout);
+    info.lines().find_map(|l| l.strip_prefix("Pages:")).map_or(0, |n| n.trim().parse().unwrap_or(0))
+}
+
+/// A PNG of one empty 8-bit RGBA image data stream under a header claiming `width` × `height`.
+fn png_header_claiming(width: u32, height: u32) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let body = [kind, data].concat();
+        [&(data.len() as u32).to_be_bytes()[..], &body, &crc32(&body).to_be_bytes()].concat()
+    };
+    let header = [&width.to_be_bytes()[..], &height.to_be_bytes(), &[8, 6, 0, 0, 0]].concat();
+    // A zlib stream of nothing: the decoder runs out of data, if it ever starts.
+    let idat = [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+    [&b"\x89PNG\r\n\x1a\n"[..], &chunk(b"IHDR", &header), &chunk(b"IDAT", &idat), &chunk(b"IEND", &[])].concat()
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    !bytes.iter().fold(!0u32, |crc, &b| {
+        (0..8).fold(crc ^ u32::from(b), |c, _| if c & 1 == 1 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 })
+    })
+}
 
 // ---------------------------------------------------------------------------------------------
 // The seeds: small valid (and a few nearly valid) inputs of every target, invented data only.
@@ -154,6 +246,8 @@ fn write_seeds() {
     let scan = RgbaImage::from_fn(12, 16, |x, y| Rgba([200, (x * 20) as u8, (y * 15) as u8, 255]));
     write("stamp", "ok-png", &[&[2u8][..], &encode(DynamicImage::ImageRgba8(scan), ImageFormat::Png)].concat());
     write("stamp", "no-pdf-as-png", &[&[2u8][..], &pdf].concat());
+    write("stamp", "no-found-png-claims-46-gb", &STAMP_PNG_CLAIMS_46_GB);
+    write("stamp", "ok-found-pdf-after-other-bytes", STAMP_PDF_AFTER_OTHER_BYTES);
 
     let url = format!("https://yueshangma.sandbox.invalid/ysm/{code}");
     write("image", "ok-code.png", &encode(DynamicImage::ImageLuma8(qr(&url, 4)), ImageFormat::Png));
