@@ -87,7 +87,8 @@ const STAMP_PDF_AFTER_OTHER_BYTES: &[u8] = b"\x005\x00\x00\x00%PDF-1.7\n%\xbb\xa
     endstream \nendobj\n5 0 obj\n<</Type/Page/Parent 1 0 R/Contents 4 0 R/MediaBox[0 0 595 842]>>\n\
     endobj\n6 0 obj\n<</Type/Catalog/Pages 1 0 R>>\nendo<\x00\x00\x00bj\n7 0 obj\n\
     <</Root 6 0 R/Type/XRef/Size 8/W[1 4 2]/Index[1 7]/Length 49>>stream\n\
-    \x01\x00\x00\x00\x0f\x00\x00\x01\x00\x00\x00h\x00\x00\x01\x00\x00\x00\xa7\x00\x00\x00\x01\x05\x00\xcd\x00\x00\x01\x00\x00\x01A\x00\x00\x01\x00\x00\x01\x91\x00\x00\x01\x00\x00\x01\xbe\x00\x00\n\
+    \x01\x00\x00\x00\x0f\x00\x00\x01\x00\x00\x00h\x00\x00\x01\x00\x00\x00\xa7\x00\x00\x00\x01\x05\x00\xcd\x00\x00\
+    \x01\x00\x00\x01A\x00\x00\x01\x00\x00\x01\x91\x00\x00\x01\x00\x00\x01\xbe\x00\x00\n\
     endstream \nendobj\n\nstartxref\n446\n%%EOF";
 
 #[test]
@@ -390,7 +391,8 @@ fn minimal_pdf(turned: bool) -> Vec<u8> {
         let second = doc.add_object(content("LICENSE 2"));
         kids.push(
             doc.add_object(dictionary! {
-                "Type" => "Page", "Parent" => pages_id, "Contents" => vec![Object::Reference(second)], "Rotate" => Object::Integer(90),
+                "Type" => "Page", "Parent" => pages_id, "Contents" => vec![Object::Reference(second)],
+                "Rotate" => Object::Integer(90),
                 "CropBox" => box_of([10, 10, 410, 290]),
             })
             .into(),
