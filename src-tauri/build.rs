@@ -43,6 +43,10 @@ fn main() {
         "write_forms",
         "gateway_health",
         "open_portal",
+        "window_ready",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(commands)).expect("tauri build script");
+    // The app embeds the built UI: a new `npm run build` must rebuild it (seen: a release app kept
+    // the previous UI, so a measurement ran on old code).
+    println!("cargo:rerun-if-changed=../ui/dist");
 }

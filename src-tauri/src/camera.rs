@@ -10,7 +10,7 @@ use tauri::webview::{PermissionKind, PermissionResponse};
 use tauri::{AppHandle, Runtime, Webview};
 
 /// The label of the counter's only window (tauri.conf.json).
-const MAIN: &str = "main";
+pub(crate) const MAIN: &str = "main";
 
 /// What the webview may use beyond its page: the camera, and only for the counter's window, whose
 /// content is only the embedded UI (the window is sealed: no remote content, no navigation away).

@@ -9,10 +9,13 @@ mod health_commands;
 mod image_commands;
 mod launch;
 mod logging;
+mod memory;
 mod setup_commands;
 mod setup_dto;
 mod shift_commands;
 mod shift_dto;
+mod startup;
+mod webview;
 mod window;
 
 use launch::{AppState, Launch};
@@ -24,15 +27,19 @@ const OUTBOX_CHANGED: &str = "outbox-changed";
 
 /// Runs the app until its window closes.
 pub fn run() {
+    let startup = startup::Startup::now();
     let launch = Launch::from_args(std::env::args().skip(1));
     let logs = logging::init(launch.as_ref().ok().and_then(Launch::data_dir).as_deref());
     tracing::info!(version = env!("CARGO_PKG_VERSION"), logs = ?logs, "yueshang-counter starting");
+    memory::return_big_buffers();
     tauri::Builder::default()
         // First: a second instance must hand over before anything else starts.
         .plugin(window::single_instance())
         .plugin(window::remembered_state())
         .plugin(window::autostart())
+        .manage(startup)
         .setup(move |app| {
+            webview::tune(app.handle());
             // Setup reads and writes where this launch does, also when the launch was refused.
             app.manage(launch.as_ref().cloned().unwrap_or_default());
             // A counter that cannot start still opens its window, which tells IT what to fix.
@@ -104,6 +111,7 @@ pub fn run() {
             setup_commands::write_forms,
             health_commands::gateway_health,
             health_commands::open_portal,
+            startup::window_ready,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

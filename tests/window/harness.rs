@@ -75,6 +75,11 @@ impl Group {
         Group { child, name }
     }
 
+    #[allow(dead_code, reason = "the measure (tests/measure) reads its memory; the window tests do not")]
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Its standard output, when it was spawned with a pipe there.
     pub(crate) fn stdout(&mut self) -> std::process::ChildStdout {
         self.child.stdout.take().expect("spawned with stdout piped")
@@ -169,7 +174,7 @@ impl Driver {
             .env_remove("YUESHANG_CONFIG")
             .env_remove("YUESHANG_DATA_DIR")
             .env("YUESHANG_MACHINE_CONFIG", "")
-            .env("XDG_CONFIG_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("window-config-home"))
+            .env("XDG_CONFIG_HOME", target_tmp().join("window-config-home"))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (key, value) in env {
@@ -182,6 +187,11 @@ impl Driver {
         wait_for_port(native_port, "WebKitWebDriver");
         Driver { url: format!("http://127.0.0.1:{port}"), _process: process }
     }
+}
+
+/// Cargo's scratch folder for tests (`target/tmp`); an example (the measure) is not given one.
+fn target_tmp() -> PathBuf {
+    option_env!("CARGO_TARGET_TMPDIR").map_or_else(|| workspace_root().join("target/tmp"), PathBuf::from)
 }
 
 /// Two distinct free loopback ports: both are held while asking, or the system could hand out

@@ -229,6 +229,9 @@ export function onDoctorCheck(handler: (c: CheckDto) => void): Promise<UnlistenF
   return listen<CheckDto>('doctor-check', (e) => handler(e.payload));
 }
 
+/** The first screen is drawn and listening: the shell logs the start-up time once (scripts/measure reads it). */
+export const windowReady = (pageMs: number) => call<void>('window_ready', { pageMs });
+
 // ---------- the gateway's health and 网页模式 ----------
 
 export const gatewayHealth = () => call<GatewayHealth>('gateway_health');

@@ -34,6 +34,11 @@ test('initial render shows the counter, the sandbox badge, the handling number a
     assert.deepEqual(await page.evaluate(() => window.__h.cspViolations), []);
     await shot(page, '01-idle');
     assert.deepEqual(page.errors, []);
+    // Ready for the scanner: reported to the shell once (its log's start-up time), not again on later renders.
+    await page.waitForFunction(() => window.__h.callsOf('window_ready').length === 1);
+    await page.getByTestId('lang-toggle').click();
+    await page.waitForTimeout(50);
+    assert.equal(await page.evaluate(() => window.__h.callsOf('window_ready').length), 1);
   } finally {
     await closePage(page);
   }

@@ -29,6 +29,11 @@ test('a PDF opens in the viewer: 1 / 2, rendered canvas, PageDown, zoom, face fi
     await viewer.waitFor();
     await page.locator('[data-testid="viewer"][data-rendered="true"]').waitFor({ timeout: 15000 });
     assert.deepEqual(await calls(page, 'license_file'), [{ licenseCode: code }]);
+    // The frame that first showed the page is stamped once (scripts/measure's re-open time), with the file's size.
+    await page.locator('[data-testid="viewer"][data-first-page-at]').waitFor();
+    const firstAt = Number(await viewer.getAttribute('data-first-page-at'));
+    assert.ok(firstAt > 0 && firstAt <= (await page.evaluate(() => performance.now())), `first page at ${firstAt}`);
+    assert.equal(Number(await viewer.getAttribute('data-file-size')), r.licenses[0].file.size);
     assert.equal((await page.getByTestId('viewer-page').textContent()).trim(), '1 / 2');
     // The canvas really has ink on it (text and the blue frame), not just a white page.
     const inked = await page.getByTestId('viewer-canvas').evaluate((c) => {
@@ -64,6 +69,38 @@ test('a PDF opens in the viewer: 1 / 2, rendered canvas, PageDown, zoom, face fi
     assert.equal(await page.evaluate(() => document.activeElement?.dataset.licenseCode), code);
     assert.deepEqual(await page.evaluate(() => window.__h.cspViolations), []);
     assert.deepEqual(page.errors.filter((e) => !/favicon/.test(e)), []);
+  } finally {
+    await closePage(page);
+  }
+});
+
+test('a PDF opened again for the same customer is drawn from the kept document; after 下一位 it is read again', async () => {
+  const page = await openApp(env, {
+    responses: {
+      counter_info: { value: counterInfo({ mode: 'gateway' }) }, license_file: { bytesBase64: makePdf(2) },
+      next_customer: { value: { bizNum: 'YS-440106001-A03-20261128-0011' } },
+    },
+  });
+  try {
+    const r = await resultWith(page, 'application/pdf');
+    const code = r.licenses[0].summary.licenseCode;
+    const open = async () => {
+      await page.locator(`[data-license-code="${code}"]`).click();
+      await page.locator('[data-testid="viewer"][data-first-page-at]').waitFor({ timeout: 15000 });
+      const read = await page.getByTestId('viewer').getAttribute('data-file-at');
+      await page.keyboard.press('Escape');
+      await page.getByTestId('viewer').waitFor({ state: 'detached' });
+      return read;
+    };
+    assert.ok(Number(await open()) > 0, 'the first open reads the file');
+    assert.equal(await open(), null, 'the second open reads nothing');
+    assert.equal((await calls(page, 'license_file')).length, 1);
+    // 下一位 lets the document go: the same license for the next customer is read again.
+    await page.keyboard.press('F8');
+    await page.getByTestId('enterprise-card').waitFor({ state: 'detached' });
+    await resultWith(page, 'application/pdf');
+    assert.ok(Number(await open()) > 0);
+    assert.equal((await calls(page, 'license_file')).length, 2);
   } finally {
     await closePage(page);
   }

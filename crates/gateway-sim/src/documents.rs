@@ -603,11 +603,23 @@ const JPEG_QUALITY: u8 = 80;
 /// A "scanned" paper certificate: off-white noisy paper, border, the main fields, a seal and the
 /// reason-of-use line, as a JPEG.
 pub fn scanned_jpeg(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>, DocumentError> {
+    encode_jpeg(&scanned_sheet(license, stamp, None)?, JPEG_QUALITY)
+}
+
+/// One scanned sheet at 120 dpi; `page` (number, total) adds the page line of a multi-page scan.
+fn scanned_sheet(
+    license: &WireLicense,
+    stamp: &Stamp<'_>,
+    page: Option<(u32, u32)>,
+) -> Result<RgbImage, DocumentError> {
     let font = font()?;
     let mut scan = Scan { image: blank_paper().clone(), font };
     scan.frame();
     scan.centered(120.0, 30.0, INK, &license.name);
     scan.centered(150.0, 10.5, MUTED, &format!("编号：{}", license.id_code));
+    if let Some((number, total)) = page {
+        scan.centered(172.0, 10.5, MUTED, &format!("第 {number} 页 共 {total} 页"));
+    }
     let mut y = 200.0;
     for (name, value) in face_rows(license).iter().take(9) {
         y = scan.field(y, name, value);
@@ -620,12 +632,59 @@ pub fn scanned_jpeg(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>,
     }
     scan.seal(&license.issue_org_name, SEAL_X, SEAL_Y, SEAL_R);
     scan.stamp_line(&annotation_text(stamp));
-    encode_jpeg(&scan.image)
+    Ok(scan.image)
 }
 
-fn encode_jpeg(image: &RgbImage) -> Result<Vec<u8>, DocumentError> {
+/// A PDF of scanned pages, the way many older permits reach the archive: each page an archival
+/// 240-dpi scan (the 120-dpi sheet enlarged, with a scanner's fine sensor noise), about 1 MB a
+/// page. These are the sandbox's large files, which the viewer's re-open figures are measured on.
+pub fn scanned_pdf(license: &WireLicense, stamp: &Stamp<'_>) -> Result<Vec<u8>, DocumentError> {
+    let total = page_count(license);
+    let mut document = krilla::Document::new();
+    document.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(format!("{}（扫描件）", license.name))
+            .creator("粤商码免证办沙箱 Yueshang gateway sandbox".to_owned())
+            .language("zh-CN".to_owned()),
+    );
+    let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| render_error("bad page size"))?;
+    let size = krilla::geom::Size::from_wh(PAGE_W, PAGE_H).ok_or_else(|| render_error("bad page size"))?;
+    for number in 1..=total {
+        let sheet = scanned_sheet(license, stamp, Some((number, total)))?;
+        let jpeg = encode_jpeg(&archival_scan(&sheet, number), ARCHIVAL_QUALITY)?;
+        // The JPEG goes into the PDF as it is (DCTDecode), as a scanner's PDF holds it.
+        let image =
+            krilla::image::Image::from_jpeg(jpeg.into(), true).map_err(|e| render_error(&format!("JPEG: {e}")))?;
+        let mut page = document.start_page_with(settings.clone());
+        let mut surface = page.surface();
+        surface.draw_image(image, size);
+        surface.finish();
+        page.finish();
+    }
+    document.finish().map_err(|e| render_error(&format!("PDF: {e}")))
+}
+
+/// An archival scan's settings: twice the counter scan's resolution, fine noise of ± this many
+/// levels, and the quality scanners save at. Together about 1 MB of JPEG a page.
+const ARCHIVAL_SCALE: u32 = 2;
+const SENSOR_NOISE: i32 = 7;
+const ARCHIVAL_QUALITY: u8 = 85;
+
+/// The sheet enlarged to archival resolution with per-pixel sensor noise, different on every page.
+fn archival_scan(sheet: &RgbImage, page: u32) -> RgbImage {
+    let (w, h) = (sheet.width() * ARCHIVAL_SCALE, sheet.height() * ARCHIVAL_SCALE);
+    let mut scan = image::imageops::resize(sheet, w, h, image::imageops::FilterType::Triangle);
+    for (x, y, pixel) in scan.enumerate_pixels_mut() {
+        let spread = 2 * SENSOR_NOISE + 1;
+        let noise = (position_hash(x ^ page.wrapping_mul(0x2545_F491), y) % spread as u32) as i32 - SENSOR_NOISE;
+        pixel.0 = pixel.0.map(|c| (c as i32 + noise).clamp(0, 255) as u8);
+    }
+    scan
+}
+
+fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, DocumentError> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
         .encode_image(image)
         .map_err(|e| render_error(&format!("JPEG: {e}")))?;
     Ok(out)
@@ -836,7 +895,7 @@ fn blend(image: &mut RgbImage, x: i32, y: i32, color: (u8, u8, u8), alpha: f32) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::samples::{SampleLicense, enterprises};
+    use crate::samples::{FileKind, SampleLicense, enterprises};
     use std::time::Instant;
 
     fn stamp() -> Stamp<'static> {
@@ -907,6 +966,34 @@ mod tests {
         for sample in &many.licenses {
             ok(annotated_pdf(&sample.license, &stamp()));
         }
+    }
+
+    /// The large-files sample: about 100 KB, 1 MB and 8 MB, each a PDF of the pages its
+    /// attachment entry states, the scans' JPEGs embedded as they are.
+    #[test]
+    fn the_large_files_come_in_three_sizes() {
+        let large = enterprises().into_iter().find(|e| e.note.contains("large files")).unwrap();
+        let files: Vec<(usize, usize)> = large
+            .licenses
+            .iter()
+            .map(|l| {
+                let pdf = match l.file {
+                    FileKind::Pdf => ok(annotated_pdf(&l.license, &stamp())),
+                    FileKind::ScannedPdf => ok(scanned_pdf(&l.license, &stamp())),
+                    FileKind::ScannedJpeg => unreachable!("the large files are PDFs"),
+                };
+                assert!(pdf.starts_with(b"%PDF"), "{}", l.license.name);
+                let kib = pdf.len() / 1024;
+                println!("{}: {kib} KiB, {} pages", l.license.name, page_objects(&pdf));
+                (kib, page_objects(&pdf))
+            })
+            .collect();
+        let [(small, small_pages), (one, 1), (eight, eight_pages)] = files[..] else { panic!("{files:?}") };
+        assert!((60..=200).contains(&small), "about 100 KB: {small} KiB");
+        assert_eq!(small_pages, page_count(&large.licenses[0].license) as usize);
+        assert!((700..=1600).contains(&one), "about 1 MB: {one} KiB");
+        assert!((6_000..=12_000).contains(&eight), "about 8 MB: {eight} KiB");
+        assert_eq!(eight_pages, usize::from(crate::samples::LARGE_SCAN_PAGES));
     }
 
     #[test]

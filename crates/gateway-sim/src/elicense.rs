@@ -292,6 +292,7 @@ fn annotated_copy(
     let (bytes, extension) = match grant.file {
         FileKind::Pdf => (documents::annotated_pdf(license, &stamp)?, "pdf"),
         FileKind::ScannedJpeg => (documents::scanned_jpeg(license, &stamp)?, "jpg"),
+        FileKind::ScannedPdf => (documents::scanned_pdf(license, &stamp)?, "pdf"),
     };
     Ok(ArchiveData {
         file_name: format!("{}_{}.{extension}", license.name, license.id_code),

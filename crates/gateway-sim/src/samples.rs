@@ -41,11 +41,13 @@ pub struct SampleLicense {
     pub file: FileKind,
 }
 
-/// The file behind a license: a generated PDF, or a scan of a paper certificate.
+/// The file behind a license: a generated PDF, a scan of a paper certificate, or a PDF of
+/// archival scans (about 1 MB a page: the large files).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
     Pdf,
     ScannedJpeg,
+    ScannedPdf,
 }
 
 /// All sample enterprises, the normal one first; the same on every call.
@@ -580,6 +582,7 @@ fn attachment(file: FileKind, pages: u16, license_code: &str) -> serde_json::Val
     let (file_type, label) = match file {
         FileKind::Pdf => ("pdf", "电子证照版式文件"),
         FileKind::ScannedJpeg => ("jpg", "纸质证照扫描件"),
+        FileKind::ScannedPdf => ("pdf", "纸质证照扫描件（PDF）"),
     };
     let tail = license_code.rsplit('.').nth(2).unwrap_or("0");
     let mut entry =
@@ -682,6 +685,69 @@ fn sample_set() -> Vec<(Holder, String, Consent, Vec<Spec>)> {
             Consent::Granted,
             chain_licenses(),
         ),
+        (
+            machinery(),
+            format!("大文件：约 100 KB、1 MB、{LARGE_SCAN_PAGES} MB 的 PDF (large files)"),
+            Consent::Granted,
+            machinery_licenses(),
+        ),
+    ]
+}
+
+/// Pages of the largest sample file, a PDF of archival scans at about 1 MB a page.
+pub const LARGE_SCAN_PAGES: u16 = 8;
+
+fn machinery() -> Holder {
+    Holder {
+        name: "佛山市顺德区粤晟机电设备有限公司",
+        uscc17: "91440606MA4W7JK3P",
+        legal_rep: "梁志豪",
+        city: &FOSHAN,
+        district: "顺德区",
+        division_code: "440606",
+        address: "佛山市顺德区北滘镇粤晟工业园3号厂房",
+        founded: "2017-05-22",
+        capital: "人民币伍仟万元",
+        company_type: "有限责任公司（自然人投资或控股）",
+        business_scope: "通用设备制造；机械电气设备制造；特种设备安装改造修理；货物进出口。\
+            （依法须经批准的项目，经相关部门批准后方可开展经营活动）",
+    }
+}
+
+/// Files of three sizes for the viewer's re-open figures: the discharge permit with its outlets'
+/// appendix, generated (about 100 KB); a boiler's registration scanned on one page (about 1 MB);
+/// a pressure vessel's registration scanned with its inspection reports, eight pages (about 8 MB).
+fn machinery_licenses() -> Vec<Spec> {
+    vec![
+        Spec {
+            pages: 32,
+            ..valid(
+                Kind::PollutantDischarge,
+                "金属结构制造；涂装|佛山市顺德区北滘镇粤晟工业园3号厂房",
+                "2024-01-15",
+                "2029-01-14",
+            )
+        },
+        Spec {
+            file: FileKind::ScannedPdf,
+            ..valid(
+                Kind::SpecialEquipment,
+                "锅炉|承压蒸汽锅炉|锅|21104406062021050118|GL-02",
+                "2021-05-18",
+                "2027-05-17",
+            )
+        },
+        // Kept on paper with its inspection reports until the issuer scanned its archive.
+        Spec {
+            file: FileKind::ScannedPdf,
+            pages: LARGE_SCAN_PAGES,
+            ..valid(
+                Kind::SpecialEquipment,
+                "压力容器|固定式压力容器|容|23104406062020110057|RQ-03",
+                "2020-11-20",
+                "2030-11-19",
+            )
+        },
     ]
 }
 
@@ -1206,16 +1272,20 @@ mod tests {
         assert!(enterprises().iter().all(|e| e.legal_rep_name.contains('*')));
     }
 
+    /// The long PDF comes first among the multi-page files (the stamping benchmark and tests take
+    /// the first); the others are the large-files sample's.
     #[test]
-    fn exactly_one_license_has_a_long_file() {
-        let long: Vec<WireLicense> = all_licenses()
+    fn the_long_and_the_large_files_are_where_the_notes_say() {
+        let multi_page: Vec<(String, u64)> = all_licenses()
             .into_iter()
-            .map(|(_, l)| l)
-            .filter(|l| l.attachment_fields[0].get("page_count").is_some())
+            .filter_map(|(e, l)| Some((e.uscc, l.attachment_fields[0].get("page_count")?.as_u64()?)))
             .collect();
-        assert_eq!(long.len(), 1);
-        assert_eq!(long[0].attachment_fields[0]["page_count"], u64::from(LONG_FILE_PAGES));
+        let (long, large) = (by_note("long PDF").uscc, by_note("large files").uscc);
+        let large_scan = u64::from(LARGE_SCAN_PAGES);
+        assert_eq!(multi_page, [(long, u64::from(LONG_FILE_PAGES)), (large.clone(), 32), (large, large_scan)]);
         assert_eq!(by_note("long PDF").licenses.iter().filter(|l| l.file == FileKind::Pdf).count(), 2);
+        let files: Vec<FileKind> = by_note("large files").licenses.iter().map(|l| l.file).collect();
+        assert_eq!(files, [FileKind::Pdf, FileKind::ScannedPdf, FileKind::ScannedPdf]);
     }
 
     #[test]

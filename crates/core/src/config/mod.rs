@@ -31,12 +31,19 @@ pub enum Environment {
 }
 
 impl Environment {
-    /// The gateway's request body limit (contract §1); responses are held to the same bound.
+    /// The gateway's request body limit (contract §1).
     pub fn body_limit(self) -> usize {
         match self {
             Environment::Test => 4 * 1024 * 1024,
             Environment::Production => 8 * 1024 * 1024,
         }
+    }
+
+    /// The largest answer the counter reads. The contract bounds requests only, and an annotated
+    /// copy of a scanned multi-page permit is several MB before base64; the bound keeps a broken
+    /// or hostile answer from taking the PC's memory.
+    pub const fn response_limit(self) -> usize {
+        32 * 1024 * 1024
     }
 
     pub fn as_str(self) -> &'static str {

@@ -457,7 +457,7 @@ impl GatewayClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let bytes = read_limited(route, response, self.gateway.environment.body_limit()).await?;
+        let bytes = read_limited(route, response, self.gateway.environment.response_limit()).await?;
         if status.is_success() {
             return Ok(bytes);
         }

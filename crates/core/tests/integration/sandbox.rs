@@ -122,7 +122,9 @@ async fn every_sample_enterprise_scans_as_its_note_says() {
             assert_eq!(got.status, expected, "{} {}", enterprise.name, w.name);
             match (expected, sample.file) {
                 (LicenseStatus::Revoked, _) => assert!(got.file.is_none()),
-                (_, FileKind::Pdf) => assert_eq!(got.file.as_ref().unwrap().mime, "application/pdf"),
+                (_, FileKind::Pdf | FileKind::ScannedPdf) => {
+                    assert_eq!(got.file.as_ref().unwrap().mime, "application/pdf")
+                }
                 (_, FileKind::ScannedJpeg) => assert_eq!(got.file.as_ref().unwrap().mime, "image/jpeg"),
             }
         }
