@@ -44,7 +44,7 @@ pub enum FaultKind {
     Malformed,
     /// 200 with the real JSON cut in half.
     Truncated,
-    /// An answer over 32 MiB, more than any license file: no client should read it whole.
+    /// An answer over 16 MiB, more than any license file: no client should read it whole.
     Oversized,
     /// 200 with the headers at once and the body trickling at about one byte per 100 ms.
     SlowBody,

@@ -40,10 +40,10 @@ impl Environment {
     }
 
     /// The largest answer the counter reads. The contract bounds requests only, and an annotated
-    /// copy of a scanned multi-page permit is several MB before base64; the bound keeps a broken
-    /// or hostile answer from taking the PC's memory.
+    /// copy of a scanned multi-page permit is several MB before base64 (the sandbox's largest, 8 MB,
+    /// is 10.7 MB as an answer); the bound keeps a broken or hostile answer from taking the PC's memory.
     pub const fn response_limit(self) -> usize {
-        32 * 1024 * 1024
+        16 * 1024 * 1024
     }
 
     pub fn as_str(self) -> &'static str {

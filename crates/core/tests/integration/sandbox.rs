@@ -26,7 +26,7 @@ async fn sandbox() -> SandboxGateway {
 fn settings_for(sim: &SandboxGateway) -> Settings {
     let mut settings = yueshang_gateway_sim::sandbox_settings(&sim.base_url());
     // Short enough that timeout faults finish quickly (the real default is 17 s), long enough
-    // that a 5 MiB oversized answer from a debug-built sandbox arrives on a loaded 2-core machine.
+    // that a 17 MiB oversized answer from a debug-built sandbox arrives on a loaded 2-core machine.
     settings.tuning.request_timeout = Duration::from_millis(4000);
     settings
 }
@@ -87,7 +87,13 @@ impl Setup {
 
 #[tokio::test]
 async fn every_sample_enterprise_scans_as_its_note_says() {
-    let s = setup().await;
+    let sim = sandbox().await;
+    // The large files are drawn per request, eight 8-megapixel scanned pages: seconds in a debug
+    // build on a loaded 2-core machine, more than the timeout-fault tests' 4 s.
+    let mut settings = settings_for(&sim);
+    settings.tuning.request_timeout = Duration::from_secs(60);
+    let station = station_with(settings, Arc::new(SystemClock), Arc::new(RandomNonces));
+    let s = Setup { sim, station, events: Arc::new(Mutex::new(Vec::new())) };
     let today = chrono::Utc::now().with_timezone(&yueshang_core::clock::china_tz()).date_naive();
     for enterprise in samples::enterprises() {
         let result = s.scan(&s.code(&enterprise.uscc)).await;
