@@ -261,7 +261,7 @@ async fn a_day_of_scans(options: &Options, display: &Display, work: &Path) -> Da
         })
         .await;
     let app_pid = app_process(&options.app);
-    std::thread::sleep(SETTLE);
+    tokio::time::sleep(SETTLE).await;
     let before = Pss::of_tree(app_pid);
 
     let began = Instant::now();
@@ -269,7 +269,7 @@ async fn a_day_of_scans(options: &Options, display: &Display, work: &Path) -> Da
     let mut halfway = None;
     for i in 0..options.scans {
         if i == options.scans / 2 {
-            std::thread::sleep(SETTLE);
+            tokio::time::sleep(SETTLE).await;
             halfway = Some(Pss::of_tree(app_pid));
         }
         if !serve(&window, &samples[i % samples.len()]).await {
@@ -280,7 +280,7 @@ async fn a_day_of_scans(options: &Options, display: &Display, work: &Path) -> Da
     }
     // Less the pause for the halfway reading.
     let seconds = began.elapsed().as_secs_f64() - if halfway.is_some() { SETTLE.as_secs_f64() } else { 0.0 };
-    std::thread::sleep(SETTLE);
+    tokio::time::sleep(SETTLE).await;
     let after = Pss::of_tree(app_pid);
 
     let large = window
