@@ -18,6 +18,18 @@ pub(crate) const F8: char = '\u{E038}';
 /// How long the window may take to show what a step leads to (the gateway answers in ms).
 const STEP_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long one WebDriver command may take. WebKit waits for a painted frame before it answers
+/// key strokes and screenshots: a page that stopped painting would otherwise hang the test, and CI
+/// with it, instead of failing it.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `command`'s result, or a failed test naming `what` once COMMAND_TIMEOUT has passed.
+async fn bounded<T>(what: &str, command: impl Future<Output = T>) -> T {
+    tokio::time::timeout(COMMAND_TIMEOUT, command).await.unwrap_or_else(|_| {
+        panic!("WebDriver did not answer {what} within {COMMAND_TIMEOUT:?}: has the page stopped painting?")
+    })
+}
+
 pub(crate) struct Window<'d> {
     pub(crate) client: Client,
     display: &'d Display,
@@ -60,7 +72,7 @@ impl<'d> Window<'d> {
         for c in text.chars() {
             keys = keys.then(KeyAction::Down { value: c }).then(KeyAction::Up { value: c });
         }
-        self.client.perform_actions(keys).await.expect("send key strokes to the window");
+        bounded("key strokes", self.client.perform_actions(keys)).await.expect("send key strokes to the window");
     }
 
     /// Scans `payload` as the scanner gun would: characters, then Enter.
@@ -70,7 +82,9 @@ impl<'d> Window<'d> {
 
     /// Runs `script` (a function body) in the page and returns its JSON result.
     pub(crate) async fn js(&self, script: &str) -> Value {
-        self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+        bounded("a script", self.client.execute(script, vec![]))
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
     /// Clicks the first element matching the CSS `selector`, as the mouse would; fails when there is none.
@@ -138,18 +152,19 @@ impl<'d> Window<'d> {
     /// Saves what the page shows (WebDriver) and the whole screen (Xvfb) under tests/out/window/.
     pub(crate) async fn screenshot(&self, name: &str) {
         // The DOM is ahead of the painted frame: wait for two frames so the picture shows it.
-        let painted = self
-            .client
-            .execute_async(
+        let painted = bounded(
+            "the wait for a painted frame",
+            self.client.execute_async(
                 "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
                 vec![],
-            )
-            .await;
+            ),
+        )
+        .await;
         if let Err(e) = painted {
             eprintln!("waiting for a painted frame before {name} failed: {e}");
         }
         let dir = out_dir();
-        match self.client.screenshot().await {
+        match bounded("a screenshot", self.client.screenshot()).await {
             Ok(png) => std::fs::write(dir.join(format!("{}-{name}.png", self.prefix)), png).expect("save screenshot"),
             Err(e) => eprintln!("WebDriver screenshot {name} failed: {e}"),
         }
