@@ -58,6 +58,7 @@ pub(crate) fn counter_info(state: State<'_, AppState>) -> Answer<CounterInfo> {
         &counter.desk.biz_num(),
         (printing, outbox_status_of(counter)?),
         (sign_in, about),
+        counter.window,
     ))
 }
 

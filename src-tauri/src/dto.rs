@@ -8,7 +8,7 @@ use crate::shift_dto::{AboutInfo, PrivacyInfo, SignInInfo};
 use serde::Serialize;
 use yueshang_core::Error;
 use yueshang_core::cache::FileInfo;
-use yueshang_core::config::{Mode, Settings};
+use yueshang_core::config::{Mode, Settings, WindowSettings};
 use yueshang_core::domain::{Authorization, BizNum, Enterprise, License, LicenseStatus, LicenseSummary, Operator};
 use yueshang_core::station::{LicenseOutcome, ScanEvent, ScanOutcome};
 
@@ -55,6 +55,8 @@ pub(crate) struct CounterInfo {
     privacy: PrivacyInfo,
     /// The legal grounds a lookup by USCC (依职能用证) may be made on, in the order shown.
     lookup_grounds: Vec<String>,
+    /// `[window] large_type`: 大字模式 unless the clerk turned it off on this PC.
+    large_type: bool,
 }
 
 /// `[audit]` as the supervisor view needs it.
@@ -91,6 +93,7 @@ impl CounterInfo {
         biz_num: &BizNum,
         (printing, outbox): (PrintingDto, OutboxStatusDto),
         (sign_in, about): (SignInInfo, AboutInfo),
+        window: WindowSettings,
     ) -> Self {
         CounterInfo {
             mode: match mode {
@@ -115,6 +118,7 @@ impl CounterInfo {
             audit: AuditInfo { export_dir: settings.audit.export_dir.as_ref().map(|d| d.display().to_string()) },
             privacy: PrivacyInfo::from(&settings.privacy),
             lookup_grounds: settings.lookup.grounds.clone(),
+            large_type: window.large_type,
         }
     }
 }

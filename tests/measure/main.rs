@@ -5,6 +5,8 @@
 //!
 //!   cargo run --release -p yueshang-e2e --example measure -- --app PATH --cli PATH [--scans N]
 
+#[path = "../window/a11y.rs"]
+mod a11y;
 #[allow(dead_code, reason = "the window tests' harness, shared; the measure uses part of it")]
 #[path = "../window/harness.rs"]
 mod harness;

@@ -13,6 +13,7 @@
 //! Screenshots go to
 //! tests/out/window/.
 
+mod a11y;
 mod case;
 mod harness;
 mod health;
@@ -225,6 +226,17 @@ async fn a_clerks_day_in_the_real_window() {
     expect_cards(&window, &many).await;
     expect_fits(&window).await;
     window.screenshot("02-result").await;
+    // 大字模式 in WebKitGTK: the header button, text 1.5× larger, still fitting 1366×768, held to
+    // 7:1 contrast by the screenshot's axe check; then back, as the clerk left it.
+    let size =
+        r#"return parseFloat(getComputedStyle(document.querySelector('[data-testid="enterprise-name"]')).fontSize);"#;
+    let normal = window.js(size).await.as_f64().unwrap_or_default();
+    window.click(r#"[data-testid="large-type-toggle"]"#).await;
+    let large = window.js(size).await.as_f64().unwrap_or_default();
+    assert!(large >= normal * 1.5 - 0.01, "大字模式: the enterprise name {normal} → {large} px");
+    expect_fits(&window).await;
+    window.screenshot("02b-result-large-type").await;
+    window.click(r#"[data-testid="large-type-toggle"]"#).await;
 
     // The viewer shows the first license's annotated copy, with its pages and face fields.
     let first = &many.licenses[0].license;

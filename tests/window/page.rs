@@ -1,6 +1,7 @@
 //! The counter window as the test sees it through WebDriver: keystrokes sent to the window (not
 //! to an element), waits on what the clerk would see, DOM facts and screenshots.
 
+use crate::a11y;
 use crate::harness::{Display, out_dir};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder};
@@ -169,5 +170,24 @@ impl<'d> Window<'d> {
             Err(e) => eprintln!("WebDriver screenshot {name} failed: {e}"),
         }
         self.display.screenshot(&dir.join(format!("{}-{name}-screen.png", self.prefix)));
+        self.audit(name).await;
+    }
+
+    /// axe-core on the page as it is now (`a11y.rs`): fails the test on a serious or critical finding.
+    pub(crate) async fn audit(&self, name: &str) {
+        let audit = a11y::audit();
+        let answer = bounded("the axe audit", self.client.execute_async(&audit.script, vec![audit.rules.clone()]))
+            .await
+            .unwrap_or_else(|e| panic!("the axe audit at {name} failed: {e}"));
+        let Some(findings) = answer["findings"].as_array() else {
+            panic!("the axe audit at {name} failed in the page: {answer}");
+        };
+        let failing = audit.failing(&format!("{}-{name}", self.prefix), findings);
+        assert!(
+            failing.is_empty(),
+            "accessibility (axe-core) at the window screenshot {}-{name}:\n{}",
+            self.prefix,
+            failing.join("\n")
+        );
     }
 }

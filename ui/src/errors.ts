@@ -6,6 +6,11 @@ import type { ErrorCode } from './types';
  *  The UI picks icon and colour from it. */
 export type ErrorCategory = 'customer' | 'retry' | 'it' | 'supervisor' | 'license';
 
+/** Who acts on a failure of this category: the line above the error's headline (i18n key). */
+export const WHO_ACTS = {
+  customer: 'error.forCustomer', retry: 'error.forRetry', it: 'error.forIt', supervisor: 'error.forSupervisor', license: 'error.forLicense',
+} as const satisfies Record<ErrorCategory, string>;
+
 export interface ErrorAdvice {
   category: ErrorCategory;
   /** Never shown: a scan replaced by a newer one or by 下一位 is not a failure. */

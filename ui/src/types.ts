@@ -64,6 +64,8 @@ export interface CounterInfo {
   privacy?: PrivacyInfo;
   /** [lookup] grounds: the legal grounds a lookup by USCC (依职能用证) may be made on. */
   lookupGrounds: string[];
+  /** [window] large_type: 大字模式 unless the clerk chose otherwise on this PC. Absent (an older shell): off. */
+  largeType?: boolean;
 }
 
 /** What a typed or scanned line is: `code` (scan it) or `uscc` (look it up on a ground; the USCC folded). */

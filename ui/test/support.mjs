@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { auditPage } from './a11y.mjs';
 
 export const UI_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const SHOTS_DIR = join(UI_DIR, '..', 'tests', 'out', 'ui');
@@ -129,9 +130,11 @@ export async function closePage(page) {
   await page.context().close();
 }
 
+/** Saves what the page shows under tests/out/ui/, then checks it with axe-core (a11y.mjs). */
 export async function shot(page, name) {
   mkdirSync(SHOTS_DIR, { recursive: true });
   await page.screenshot({ path: join(SHOTS_DIR, `${name}.png`) });
+  await auditPage(page, name);
 }
 
 // ---------- harness access ----------

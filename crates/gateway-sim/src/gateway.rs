@@ -29,7 +29,7 @@ const BACKEND_ERROR: (i64, &str) = (400500, "后端服务异常");
 const BAD_GATEWAY: (i64, &str) = (400502, "后端服务不可用");
 const UNAVAILABLE: (i64, &str) = (400503, "服务暂不可用，请稍后重试");
 /// An answer bigger than a client should read: past 16 MiB, more than the largest license file.
-pub(crate) const OVERSIZE_BYTES: usize = 17 * 1024 * 1024;
+pub const OVERSIZE_BYTES: usize = 17 * 1024 * 1024;
 /// The pace of a `slow-body` answer.
 const TRICKLE_PAUSE: Duration = Duration::from_millis(100);
 

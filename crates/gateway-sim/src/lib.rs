@@ -23,6 +23,7 @@ mod yst;
 pub use control::SimControl;
 pub use elicense::{DOCUMENT_FAILED, MAX_PAGE_SIZE};
 pub use fault::{DEFAULT_RETRY_AFTER_SECS, FAULT_STATUSES, Fault, FaultKind};
+pub use gateway::OVERSIZE_BYTES;
 pub use portal::{PORTAL_PATH, PORTAL_TITLE};
 pub use qr::qr_png;
 pub use route::{LICENSE_SERVICE_PREFIX, Route};

@@ -280,6 +280,9 @@ pub struct WindowSettings {
     pub fullscreen: bool,
     /// Start with the user's session (the app registers or removes itself at each launch).
     pub autostart: bool,
+    /// 大字模式 from the start (a hall of older clerks); each clerk's own choice in the header
+    /// toggle is remembered on the PC and wins over this.
+    pub large_type: bool,
 }
 
 /// Everything the flow needs, complete and checked.
@@ -521,6 +524,7 @@ impl RawLookup {
 struct RawWindow {
     fullscreen: Option<bool>,
     autostart: Option<bool>,
+    large_type: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -698,6 +702,7 @@ impl RawConfig {
             window: WindowSettings {
                 fullscreen: self.window.fullscreen.unwrap_or(false),
                 autostart: self.window.autostart.unwrap_or(false),
+                large_type: self.window.large_type.unwrap_or(false),
             },
             lookup: self.lookup.check()?,
         })
@@ -1061,7 +1066,10 @@ name = "食品经营许可（新办）"
         check_err(&GATEWAY_CONFIG.replace("paas-token-value", "paas token"), "gateway.token");
         check_err(&GATEWAY_CONFIG.replace("\"yst_counter\"\ntoken", "\"yst_ counter\"\ntoken"), "gateway.paasid");
         let window = Config::parse("[window]\nfullscreen = true\n").unwrap().window;
-        assert_eq!(window, WindowSettings { fullscreen: true, autostart: false });
+        assert_eq!(window, WindowSettings { fullscreen: true, autostart: false, large_type: false });
+        let window = Config::parse("[window]\nlarge_type = true\n").unwrap().window;
+        assert!(window.large_type);
+        check_err("[window]\nlarge_type = 2\n", "格式有误");
         check_err("[window]\nfullscreen = \"yes\"\n", "格式有误");
         check_err("[onboarding]\ntest_paasid = \"counter\"\n", "onboarding.test_paasid");
         let hall =
