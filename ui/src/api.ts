@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { open } from '@tauri-apps/plugin-dialog';
 import type {
   Account, AppError, AuditFilter, AuditPage, ChainStatus, CheckDto, CopyDto, CounterInfo, DaySummary, DoctorReportDto, Entry, ExportFormat,
-  ExportProgress, ExportResult, FormsWrittenDto, IssuedCode, LicenseOutcome, OutboxStatus, PrintedDto, PrinterDto, RecordDto, RecordStatus,
+  ExportProgress, ExportResult, FormsWrittenDto, HallAuditFilter, HallDaySummary, HallExportResult, IssuedCode, LicenseOutcome, OutboxStatus, PrintedDto, PrinterDto, RecordDto, RecordStatus,
   Role, SandboxEnterprise, SavedDto, SaveSetupDto, ScanProgress, ScanResult, SetupFormDto, SetupStateDto, SignedIn, ValidationDto,
 } from './types';
 import { isErrorCode } from './errors';
@@ -144,6 +144,19 @@ export const auditEvents = (date: string, filter: AuditFilter, offset: number, l
 /** Writes the day's events into `dir`; "export-progress" reports while it runs. */
 export const exportAudit = (date: string, format: ExportFormat, dir: string) =>
   call<ExportResult>('export_audit', { date, format, dir });
+
+// ---------- 全厅: every counter of the hall, from the hall service ([hall_service]; HALL_UNREACHABLE, COUNTER_NOT_ENROLLED) ----------
+
+/** The hall's day: DaySummary summed over its counters, plus each counter and the alarms. */
+export const hallDaySummary = (date: string) => call<HallDaySummary>('hall_day_summary', { date });
+
+/** One page of the hall's events (rows carry `counter`); `filter.counter` null: every counter. */
+export const hallEvents = (date: string, filter: HallAuditFilter, offset: number, limit: number) =>
+  call<AuditPage>('hall_events', { date, filter, offset, limit });
+
+/** Writes each counter's events of the day into `dir`, one file set per counter. */
+export const hallExport = (date: string, format: ExportFormat, dir: string) =>
+  call<HallExportResult>('hall_export', { date, format, dir });
 
 export const chainStatus = () => call<ChainStatus>('chain_status');
 

@@ -288,6 +288,27 @@ export const ERROR_ADVICE: Record<ErrorCode, ErrorAdvice> = {
     zh: '无法读取这个文件。请使用 PNG、JPEG、BMP、GIF 或 WebP 格式、不超过 40 MB 的截图或照片。',
     en: 'This file cannot be read. Use a PNG, JPEG, BMP, GIF or WebP screenshot or photo of at most 40 MB.',
   },
+  // 全厅 (the supervisor view's hall scope): the hall service ([hall_service] url) answers for every counter.
+  HALL_UNREACHABLE: {
+    category: 'it',
+    zh: '连不上大厅服务，暂时看不到全厅的数据。请联系信息科检查大厅服务；本窗口的数据不受影响，可切回“本窗口”查看。',
+    en: 'The hall service cannot be reached, so the whole hall cannot be shown. Ask IT to check the hall service; this counter\'s own data is unaffected (switch back to “This counter”).',
+  },
+  COUNTER_NOT_ENROLLED: {
+    category: 'it',
+    zh: '本窗口尚未在大厅登记，大厅服务不接受它的查询。请信息科用 yueshang hall enroll 登记本窗口的公钥。',
+    en: 'This counter is not enrolled with the hall service, which refuses its requests. Ask IT to enroll this counter\'s public key with yueshang hall enroll.',
+  },
+  CHAIN_FORK: {
+    category: 'supervisor',
+    zh: '本窗口的审计链与大厅已保存的记录不一致（分叉），大厅已拒收并告警。请保留现场，不要再导出或修改本机数据，立即报告值班长和安全管理员。',
+    en: 'This counter\'s audit chain differs from what the hall stored (a fork); the hall refused it and raised an alarm. Keep everything as it is, do not export or change this PC\'s data, and tell the supervisor and the security officer now.',
+  },
+  HALL_REFUSED: {
+    category: 'it',
+    zh: '大厅服务拒收了本窗口发送的记录。请联系信息科查看本机日志和大厅服务日志。',
+    en: 'The hall service refused what this counter sent. Ask IT to read this PC\'s log and the hall service\'s log.',
+  },
 };
 
 export const ERROR_CODES = Object.keys(ERROR_ADVICE) as ErrorCode[];

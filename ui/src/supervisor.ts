@@ -1,15 +1,26 @@
-// The supervisor view's state: the chosen day and its summary, the event list's filter and page, the export, the accounts and the audit chain; stale answers dropped.
+// The supervisor view's state: the scope (本窗口, or 全厅 from the hall service), the chosen day and its summary, the event list's filter and page, the export, the accounts and the audit chain; stale answers dropped.
 import { reactive } from 'vue';
 import * as api from './api';
 import { t } from './i18n';
 import { chinaToday, state } from './session';
 import { onShiftEnded } from './shift';
 import type {
-  Account, AppError, AuditFilter, AuditOutcome, AuditPage, ChainStatus, DaySummary, ExportFormat, ExportResult, Role,
+  Account, AppError, AuditFilter, AuditOutcome, AuditPage, ChainStatus, DaySummary, ExportFormat, ExportResult, HallAuditFilter,
+  HallDaySummary, HallExportResult, Role,
 } from './types';
 
 export type SupervisorTab = 'summary' | 'events' | 'export' | 'accounts' | 'chain';
 export const SUPERVISOR_TABS: SupervisorTab[] = ['summary', 'events', 'export', 'accounts', 'chain'];
+
+/** 本窗口 (this counter, its own store) or 全厅 (every counter of the hall, from the hall service). */
+export type SupervisorScope = 'counter' | 'hall';
+/** Accounts and the audit chain belong to this counter alone: 全厅 has the day, its events and export. */
+export const HALL_TABS: SupervisorTab[] = ['summary', 'events', 'export'];
+
+/** The tabs of a scope, in order. */
+export function tabsOf(scope: SupervisorScope): SupervisorTab[] {
+  return scope === 'hall' ? HALL_TABS : SUPERVISOR_TABS;
+}
 
 export const PAGE_SIZE = 100;
 
@@ -20,12 +31,17 @@ export interface EventFilterForm {
   kind: string;
   bizNum: string;
   uscc: string;
+  /** 全厅 only: one counter ('' = every counter). */
+  counter: string;
 }
 
 export interface SupervisorState {
+  /** 'hall' only when the counter has a hall service. */
+  scope: SupervisorScope;
   tab: SupervisorTab;
   date: string;
-  summary: DaySummary | null;
+  /** The scope's summary: a HallDaySummary in 全厅 (see hallDay()). */
+  summary: DaySummary | HallDaySummary | null;
   summaryLoading: boolean;
   summaryError: AppError | null;
   filter: EventFilterForm;
@@ -40,6 +56,8 @@ export interface SupervisorState {
   exportDone: number;
   exportTotal: number;
   exportResult: ExportResult | null;
+  /** A 全厅 export's result (one file set per counter). */
+  hallExportResult: HallExportResult | null;
   exportError: AppError | null;
   /** The folder picker was closed without a choice. */
   exportNoFolder: boolean;
@@ -56,16 +74,16 @@ export interface SupervisorState {
 }
 
 function emptyFilter(): EventFilterForm {
-  return { clerk: '', item: '', outcome: '', kind: '', bizNum: '', uscc: '' };
+  return { clerk: '', item: '', outcome: '', kind: '', bizNum: '', uscc: '', counter: '' };
 }
 
 function fresh(): SupervisorState {
   return {
-    tab: 'summary', date: chinaToday(),
+    scope: 'counter', tab: 'summary', date: chinaToday(),
     summary: null, summaryLoading: false, summaryError: null,
     filter: emptyFilter(), page: null, offset: 0, eventsLoading: false, eventsError: null,
-    exporting: false, exportFormat: null, exportDir: null, exportDone: 0, exportTotal: 0, exportResult: null, exportError: null,
-    exportNoFolder: false,
+    exporting: false, exportFormat: null, exportDir: null, exportDone: 0, exportTotal: 0, exportResult: null, hallExportResult: null,
+    exportError: null, exportNoFolder: false,
     accounts: null, accountsLoading: false, accountsError: null, accountBusy: null, accountsNotice: null,
     chain: null, chainLoading: false, chainError: null,
   };
@@ -99,6 +117,47 @@ async function loadLatest<T>(kind: Loaded, ask: () => Promise<T>, show: (value: 
   } finally {
     if (seq === latest[kind]) sup[`${kind}Loading`] = false;
   }
+}
+
+// ---------- the scope: 本窗口 or 全厅 ----------
+
+/** The counter is configured with a hall service ([hall_service] url): the view offers 全厅. */
+export function hasHall(): boolean {
+  return !!state.counter?.hallService?.url;
+}
+
+/** 全厅 is on screen (and still possible). */
+export function inHall(): boolean {
+  return sup.scope === 'hall' && hasHall();
+}
+
+/** The 全厅 summary on screen, with its counters and alarms; null in 本窗口 or while it loads. */
+export function hallDay(): HallDaySummary | null {
+  const s = sup.summary;
+  return inHall() && s && 'counters' in s ? s : null;
+}
+
+/** Switches the view between 本窗口 and 全厅: what is on screen is forgotten and the current tab asks the other side;
+ *  an answer still on its way from the old scope is dropped (`latest`). */
+export function setScope(scope: SupervisorScope): void {
+  if (scope === sup.scope || (scope === 'hall' && !hasHall())) return;
+  sup.scope = scope;
+  sup.summary = null;
+  sup.page = null;
+  // One counter's store has no other counters to pick.
+  if (sup.filter.counter) sup.filter = { ...sup.filter, counter: '' };
+  clearExportResult();
+  if (!tabsOf(scope).includes(sup.tab)) sup.tab = 'summary';
+  void loadSummary();
+  loadTab(sup.tab);
+}
+
+/** An RFC 3339 time as China's wall clock: its day and HH:MM (whatever offset the shell wrote). */
+export function chinaClock(iso: string): { date: string; hhmm: string } | null {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return null;
+  const s = new Date(ms + 8 * 3600_000).toISOString();
+  return { date: s.slice(0, 10), hhmm: s.slice(11, 16) };
 }
 
 // ---------- the day ----------
@@ -141,17 +200,18 @@ export function setDate(date: string): void {
   sup.summary = null;
   sup.page = null;
   // A result of another day's export is not this day's.
-  if (!sup.exporting) {
-    sup.exportResult = null;
-    sup.exportError = null;
-    sup.exportNoFolder = false;
-  }
+  clearExportResult();
   void loadSummary();
   if (sup.tab === 'events') void loadEvents(0);
 }
 
 export function loadSummary(): Promise<void> {
-  return loadLatest('summary', () => api.daySummary(sup.date), (s) => (sup.summary = s), () => (sup.summary = null));
+  return loadLatest(
+    'summary',
+    (): Promise<DaySummary | HallDaySummary> => (inHall() ? api.hallDaySummary(sup.date) : api.daySummary(sup.date)),
+    (s) => (sup.summary = s),
+    () => (sup.summary = null),
+  );
 }
 
 // ---------- the event list ----------
@@ -168,10 +228,21 @@ export function auditFilter(f: EventFilterForm = sup.filter): AuditFilter {
   };
 }
 
-/** One page from the shell, never the whole day; only the newest request's answer is shown. */
+/** 全厅's filter: the same, plus the 窗口 chosen (null: every counter). */
+export function hallFilter(f: EventFilterForm = sup.filter): HallAuditFilter {
+  return { ...auditFilter(f), counter: f.counter || null };
+}
+
+/** One page from the shell (or the hall service), never the whole day; only the newest request's answer is shown. */
 export function loadEvents(offset: number): Promise<void> {
   sup.offset = Math.max(0, offset);
-  return loadLatest('events', () => api.auditEvents(sup.date, auditFilter(), sup.offset, PAGE_SIZE), (page) => (sup.page = page));
+  return loadLatest(
+    'events',
+    () => (inHall()
+      ? api.hallEvents(sup.date, hallFilter(), sup.offset, PAGE_SIZE)
+      : api.auditEvents(sup.date, auditFilter(), sup.offset, PAGE_SIZE)),
+    (page) => (sup.page = page),
+  );
 }
 
 /** Any filter change starts again at the first page. */
@@ -218,10 +289,21 @@ export function configuredExportDir(): string | null {
   return state.counter?.audit?.exportDir || null;
 }
 
+/** What the last export said, unless one is still running (its answer is still to come). */
+function clearExportResult(): void {
+  if (sup.exporting) return;
+  sup.exportResult = null;
+  sup.hallExportResult = null;
+  sup.exportError = null;
+  sup.exportNoFolder = false;
+}
+
+/** The day's events into a folder: this counter's (export_audit), or in 全厅 each counter's own file set (hall_export). */
 export async function runExport(format: ExportFormat): Promise<void> {
   if (sup.exporting) return;
   const seq = ++exportSeq;
   const date = sup.date;
+  const hall = inHall();
   sup.exportError = null;
   sup.exportNoFolder = false;
   let dir: string | null = configuredExportDir();
@@ -237,11 +319,14 @@ export async function runExport(format: ExportFormat): Promise<void> {
     return;
   }
   await ensureListening();
-  Object.assign(sup, { exporting: true, exportFormat: format, exportDir: dir, exportDone: 0, exportTotal: 0, exportResult: null });
+  Object.assign(sup, {
+    exporting: true, exportFormat: format, exportDir: dir, exportDone: 0, exportTotal: 0, exportResult: null, hallExportResult: null,
+  });
   try {
-    const r = await api.exportAudit(date, format, dir);
+    const r = hall ? await api.hallExport(date, format, dir) : await api.exportAudit(date, format, dir);
     if (seq !== exportSeq) return;
-    sup.exportResult = r;
+    if ('counters' in r) sup.hallExportResult = r;
+    else sup.exportResult = r;
     sup.exportDone = sup.exportTotal = r.events;
   } catch (e) {
     if (seq !== exportSeq) return;

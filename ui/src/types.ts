@@ -35,7 +35,11 @@ export type ErrorCode =
   | 'GROUND_REQUIRED'
   | 'NO_LICENSES'
   | 'IMAGE_NO_CODE'
-  | 'IMAGE_UNREADABLE';
+  | 'IMAGE_UNREADABLE'
+  | 'HALL_UNREACHABLE'
+  | 'COUNTER_NOT_ENROLLED'
+  | 'CHAIN_FORK'
+  | 'HALL_REFUSED';
 
 /** What every command rejects with; `message` is Chinese and specific, `code` is what the UI branches on. */
 /** `message` is the backend's whole Chinese message; `fact` is only what it adds to the code's
@@ -66,7 +70,11 @@ export interface CounterInfo {
   lookupGrounds: string[];
   /** [window] large_type: 大字模式 unless the clerk chose otherwise on this PC. Absent (an older shell): off. */
   largeType?: boolean;
+  /** [hall_service] url: the hall's service that keeps every counter's audit events. Absent or null: no 全厅 view. */
+  hallService?: HallService | null;
 }
+
+export interface HallService { url: string }
 
 /** What a typed or scanned line is: `code` (scan it) or `uscc` (look it up on a ground; the USCC folded). */
 export interface Entry {
@@ -293,6 +301,8 @@ export interface AuditRow {
   uscc: string | null;
   licenseCode: string | null;
   detail: string | null;
+  /** The counter the event came from: only in hall_events' rows (全厅). */
+  counter?: string;
 }
 export interface AuditPage { total: number; offset: number; rows: AuditRow[] }
 
@@ -307,6 +317,42 @@ export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 export type ExportFormat = 'csv' | 'xlsx' | 'both';
 export interface ExportResult { events: number; firstSeq: number | null; lastSeq: number | null; head: string | null; files: string[] }
+// ---------- 全厅: every counter of the hall, read from the hall service ----------
+
+/** One counter as the hall service knows it on the chosen day. */
+export interface HallCounterRow {
+  hall: string;
+  counter: string;
+  events: number;
+  /** The highest seq the hall service has confirmed. */
+  ackedSeq: number;
+  /** RFC 3339 of the last event shipped; null: none. */
+  lastAt: string | null;
+  /** Missing seq ranges. */
+  gaps: number;
+}
+export type HallAlarmKind = 'fork' | 'bad_signature' | 'gap';
+/** Something the hall service found wrong with a counter's audit chain. */
+export interface HallAlarm {
+  hall: string;
+  counter: string;
+  seq: number;
+  kind: HallAlarmKind;
+  /** RFC 3339 of when the hall service recorded it. */
+  at: string;
+  /** Chinese, for people. */
+  message: string;
+}
+/** hall_day_summary: the hall's day, summed over its counters, with each counter and the alarms. */
+export interface HallDaySummary extends DaySummary {
+  counters: HallCounterRow[];
+  alarms: HallAlarm[];
+}
+/** hall_events' filter: AuditFilter plus one counter (null: every counter). */
+export interface HallAuditFilter extends AuditFilter { counter?: string | null }
+/** hall_export: one file set per counter. */
+export interface HallExportResult { counters: number; events: number; files: string[] }
+
 /** The "export-progress" event: events written so far / in range. */
 export interface ExportProgress { done: number; total: number }
 

@@ -2,7 +2,7 @@
 //! and the key its checkpoints are signed with, for supervisors and IT.
 
 use crate::output::{self, say};
-use crate::scan::open_cache;
+use crate::scan::{open_cache, open_counter_cache};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -23,6 +23,9 @@ pub(crate) struct KeyArgs {
     /// Also print the public key (SubjectPublicKeyInfo PEM), for the hall to register.
     #[arg(long)]
     pem: bool,
+    /// The counter's configuration (its storage key is found beside it); also YUESHANG_CONFIG.
+    #[arg(long)]
+    config: Option<PathBuf>,
     #[arg(long)]
     data_dir: Option<PathBuf>,
 }
@@ -83,7 +86,8 @@ fn print_status(status: &ChainStatus) {
 }
 
 pub(crate) fn key(args: KeyArgs) -> ExitCode {
-    let loaded = open_cache(args.data_dir).and_then(|cache| CounterKey::load_or_create(&cache));
+    let loaded =
+        open_counter_cache(args.config.as_deref(), args.data_dir).and_then(|cache| CounterKey::load_or_create(&cache));
     match loaded {
         Ok(key) => {
             say!("{}", key.fingerprint());

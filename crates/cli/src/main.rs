@@ -7,6 +7,7 @@ mod config_cmd;
 mod copy;
 mod doctor;
 mod forms;
+mod hall;
 mod lookup;
 mod output;
 mod record;
@@ -55,6 +56,8 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// The configuration in force: machine-wide and user files merged, each key with its file (`show`).
     Config(config_cmd::ConfigArgs),
+    /// The whole hall: the hall service on PostgreSQL (serve, enroll, report, export) and shipping this counter to it (ship).
+    Hall(hall::HallArgs),
 }
 
 /// Where the cache lives: `--data-dir`, else `YUESHANG_DATA_DIR`, else the platform's data folder.
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
             Command::Forms(args) => forms::run(args),
             Command::Doctor(args) => doctor::run(args).await,
             Command::Config(args) => config_cmd::run(args),
+            Command::Hall(args) => hall::run(args).await,
         }
     })
 }

@@ -39,8 +39,9 @@ pub(crate) struct ScanArgs {
 /// Which gateway and cache a command works with.
 #[derive(Debug, Args)]
 pub(crate) struct CounterArgs {
-    /// Configuration file (TOML); also `YUESHANG_CONFIG`.
-    #[arg(long, conflicts_with = "sim")]
+    /// Configuration file (TOML); also `YUESHANG_CONFIG`. In sandbox mode, with --sim: the file's
+    /// hall, counter and operator on the sandbox gateway.
+    #[arg(long)]
     config: Option<PathBuf>,
     /// A running sandbox gateway (`yueshang sim`), used with its built-in credentials and items.
     #[arg(long)]

@@ -76,6 +76,17 @@ pub enum ErrorCode {
     AuditTampered,
     /// A file given to `audit verify` is not an audit export, or is cut short.
     ExportUnreadable,
+    /// The hall service ([hall_service] url) cannot be reached, or answered something that is not
+    /// the hall protocol: shipping waits and retries; the hall-wide view cannot be shown.
+    HallUnreachable,
+    /// The hall service does not know this counter's key: IT enrolls it (`yueshang hall enroll`).
+    CounterNotEnrolled,
+    /// The hall holds a different event at a `seq` this counter sends: the counter's chain was
+    /// rewritten after the hall stored it (or two PCs share one counter database). Named by seq.
+    ChainFork,
+    /// The hall refused a batch for a reason retrying cannot fix (a signature that does not verify,
+    /// a malformed batch): a bug or tampering, for IT.
+    HallRefused,
     /// The account or the password is wrong (never said which).
     SignInFailed,
     /// Five wrong passwords in a row: the account is locked for five minutes.
@@ -106,7 +117,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 53] = [
+    pub const ALL: [ErrorCode; 57] = [
         ErrorCode::CodeInvalid,
         ErrorCode::CodeUnknown,
         ErrorCode::CodeExpired,
@@ -147,6 +158,10 @@ impl ErrorCode {
         ErrorCode::BizNumUnknown,
         ErrorCode::AuditTampered,
         ErrorCode::ExportUnreadable,
+        ErrorCode::HallUnreachable,
+        ErrorCode::CounterNotEnrolled,
+        ErrorCode::ChainFork,
+        ErrorCode::HallRefused,
         ErrorCode::SignInFailed,
         ErrorCode::AccountLocked,
         ErrorCode::AccountDisabled,
@@ -205,6 +220,10 @@ impl ErrorCode {
             ErrorCode::BizNumUnknown => "BIZ_NUM_UNKNOWN",
             ErrorCode::AuditTampered => "AUDIT_TAMPERED",
             ErrorCode::ExportUnreadable => "EXPORT_UNREADABLE",
+            ErrorCode::HallUnreachable => "HALL_UNREACHABLE",
+            ErrorCode::CounterNotEnrolled => "COUNTER_NOT_ENROLLED",
+            ErrorCode::ChainFork => "CHAIN_FORK",
+            ErrorCode::HallRefused => "HALL_REFUSED",
             ErrorCode::SignInFailed => "SIGN_IN_FAILED",
             ErrorCode::AccountLocked => "ACCOUNT_LOCKED",
             ErrorCode::AccountDisabled => "ACCOUNT_DISABLED",
@@ -284,6 +303,16 @@ impl ErrorCode {
             ErrorCode::ExportUnreadable => {
                 "这个文件不是完整的审计导出文件（或已被截断），无法校验。请使用导出时生成的 CSV 或 XLSX 原文件。"
             }
+            ErrorCode::HallUnreachable => {
+                "连不上大厅服务。本窗口照常办理，审计记录保留在本机，恢复后自动补传；持续出现请联系信息科检查大厅服务和网络。"
+            }
+            ErrorCode::CounterNotEnrolled => {
+                "大厅服务尚未登记本窗口的签名公钥。请信息科用 yueshang audit key --pem 取公钥，再在大厅服务器上执行 yueshang hall enroll 登记。"
+            }
+            ErrorCode::ChainFork => {
+                "本窗口的审计链与大厅已保存的记录不一致（分叉），大厅已拒收并告警。请保留现场，不要再导出或修改本机数据，立即报告值班长和安全管理员。"
+            }
+            ErrorCode::HallRefused => "大厅服务拒收了本窗口发送的记录。请联系信息科查看本机日志和大厅服务日志。",
             ErrorCode::SignInFailed => "账号或密码不对，请重新输入。忘记密码请找值班长重置。",
             ErrorCode::AccountLocked => "连续 5 次密码错误，账号已锁定 5 分钟。到时自动解锁；着急可请值班长重置密码。",
             ErrorCode::AccountDisabled => "该账号已停用，不能登录。如需恢复请找值班长。",
@@ -316,6 +345,7 @@ impl ErrorCode {
                 | ErrorCode::BadResponse
                 | ErrorCode::StorageFailed
                 | ErrorCode::PrintFailed
+                | ErrorCode::HallUnreachable
         )
     }
 

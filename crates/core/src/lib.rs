@@ -24,6 +24,7 @@ pub mod purge;
 pub mod secret;
 pub mod secrets;
 pub mod setup;
+pub mod shipping;
 pub mod signing;
 pub mod station;
 pub mod supervision;

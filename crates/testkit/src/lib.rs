@@ -10,6 +10,7 @@
 
 mod lab;
 mod mdns;
+pub mod postgres;
 mod process;
 mod tools;
 

@@ -271,18 +271,87 @@ fn write_export(
     let (first_seq, last_seq) = request.range;
     let by = request.by;
     checkpoint::check_range(first_seq, last_seq)?;
-    std::fs::create_dir_all(request.out_dir).map_err(|e| save_failed(request.out_dir, &e))?;
-    let path = |ext: &str| request.out_dir.join(format!("{}.{ext}", request.stem));
+    let target = ExportTarget { formats: request.formats, out_dir: request.out_dir, stem: request.stem };
+    let walk = &mut |each: &mut dyn FnMut(ChainedEvent) -> Result<()>| cache.chained_events(first_seq, last_seq, each);
+    // The rows are append-only, so what was just checked is what is signed, as if signed first.
+    let scope = (by.hall_code.as_str(), by.counter.as_str());
+    let seal = |hashes| {
+        cache.transaction(|tx| checkpoint::store(tx, key, scope, (first_seq, last_seq), hashes, request.now))
+    };
+    let (events, signed, files) = write_files(walk, (first_seq, last_seq), &target, progress, seal)?;
+    Ok(ExportReport { events, first_seq, last_seq, head: signed.checkpoint.head.clone(), files })
+}
 
-    let mut csv = request.formats.csv.then(|| CsvOut::create(&path("csv"))).transpose()?;
-    let mut xlsx = request.formats.xlsx.then(XlsxOut::new).transpose()?;
+/// Where an export's files go: `<stem>.<ext>` in `out_dir`, the formats asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportTarget<'a> {
+    pub formats: Formats,
+    pub out_dir: &'a Path,
+    pub stem: &'a str,
+}
+
+/// The hall's countersignature of a checkpoint: a second SM2 signature over the same text, with the
+/// hall's key, written beside the counter's as `<stem>.checkpoint.hall.sig` and `<stem>.hall.pub.pem`.
+#[derive(Debug, Clone, Copy)]
+pub struct WitnessFiles<'a> {
+    pub signature: &'a [u8],
+    pub public_pem: &'a str,
+}
+
+/// The export files of events signed elsewhere (the hall's export of a counter's chain, from the
+/// counter's own checkpoint): each row checked to link, the range checked to end at the
+/// checkpoint's `head` from its `prev_hash`, then the checkpoint's files and the witness's.
+pub fn write_signed(
+    events: &[ChainedEvent],
+    signed: &SignedCheckpoint,
+    witness: Option<WitnessFiles<'_>>,
+    target: &ExportTarget<'_>,
+) -> Result<Vec<PathBuf>> {
+    let checkpoint = &signed.checkpoint;
+    let range = (checkpoint.first_seq, checkpoint.last_seq);
+    checkpoint::check_range(range.0, range.1)?;
+    let walk = &mut |each: &mut dyn FnMut(ChainedEvent) -> Result<()>| {
+        events.iter().try_for_each(|event| each(event.clone()))
+    };
+    let seal = |(prev_hash, head): (String, String)| {
+        if prev_hash != checkpoint.prev_hash || head != checkpoint.head {
+            return Err(Error::with_fact(ErrorCode::AuditTampered, "记录与签名检查点的起止哈希不符。"));
+        }
+        Ok(signed.clone())
+    };
+    let (_, _, mut files) = write_files(walk, range, target, &mut |_, _| {}, seal)?;
+    if let Some(witness) = witness {
+        for (ext, bytes) in [("checkpoint.hall.sig", witness.signature), ("hall.pub.pem", witness.public_pem.as_bytes())] {
+            let path = target.out_dir.join(format!("{}.{ext}", target.stem));
+            write_whole(&path, |file| file.write_all(bytes))?;
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+/// Streams the rows `walk` gives into the CSV and XLSX asked for, each checked to follow the one
+/// before from `first_seq` on, then has `seal` sign (or vouch for) the range from what the walk
+/// computed, and writes the checkpoint files. A row that does not verify stops it with no file left.
+fn write_files(
+    walk: &mut dyn FnMut(&mut dyn FnMut(ChainedEvent) -> Result<()>) -> Result<()>,
+    (first_seq, last_seq): (i64, i64),
+    target: &ExportTarget<'_>,
+    progress: &mut dyn FnMut(u64, u64),
+    seal: impl FnOnce((String, String)) -> Result<SignedCheckpoint>,
+) -> Result<(u64, SignedCheckpoint, Vec<PathBuf>)> {
+    std::fs::create_dir_all(target.out_dir).map_err(|e| save_failed(target.out_dir, &e))?;
+    let path = |ext: &str| target.out_dir.join(format!("{}.{ext}", target.stem));
+
+    let mut csv = target.formats.csv.then(|| CsvOut::create(&path("csv"))).transpose()?;
+    let mut xlsx = target.formats.xlsx.then(XlsxOut::new).transpose()?;
     let mut check = RangeCheck::new(first_seq);
     let mut events = 0u64;
     // The range is gapless (the walk checks it), so its size is known before the first row.
     let total = u64::try_from(last_seq - first_seq + 1).unwrap_or(0);
     // A row that does not verify stops the walk before it is written; the CSV's `.part` file
     // goes when `csv` is dropped.
-    cache.chained_events(first_seq, last_seq, &mut |event| {
+    walk(&mut |event| {
         check.step(&event)?;
         if let Some(out) = csv.as_mut() {
             out.row(&event)?;
@@ -297,11 +366,7 @@ fn write_export(
         Ok(())
     })?;
     progress(events, total);
-    let hashes = check.finish(last_seq)?;
-    // The rows are append-only, so what was just checked is what is signed, as if signed first.
-    let scope = (by.hall_code.as_str(), by.counter.as_str());
-    let signed =
-        cache.transaction(|tx| checkpoint::store(tx, key, scope, (first_seq, last_seq), hashes, request.now))?;
+    let signed = seal(check.finish(last_seq)?)?;
 
     let mut files = Vec::new();
     if let Some(out) = csv {
@@ -313,15 +378,15 @@ fn write_export(
         files.push(target);
     }
     for (ext, bytes) in [
-        ("checkpoint", signed.text.as_bytes().to_vec()),
-        ("checkpoint.sig", signed.signature.clone()),
-        ("pub.pem", signed.public_pem.as_bytes().to_vec()),
+        ("checkpoint", signed.text.as_bytes()),
+        ("checkpoint.sig", signed.signature.as_slice()),
+        ("pub.pem", signed.public_pem.as_bytes()),
     ] {
         let target = path(ext);
-        write_whole(&target, |file| file.write_all(&bytes))?;
+        write_whole(&target, |file| file.write_all(bytes))?;
         files.push(target);
     }
-    Ok(ExportReport { events, first_seq, last_seq, head: signed.checkpoint.head.clone(), files })
+    Ok((events, signed, files))
 }
 
 fn audit_export(

@@ -85,6 +85,23 @@ impl CounterKey {
         Ok(())
     }
 
+    /// A key kept as a PKCS#8 PEM file (the hall service's witness key, which has no counter database).
+    pub fn from_pkcs8_pem(pem: &str) -> Result<CounterKey> {
+        let secret = SecretKey::from_pkcs8_pem(pem).map_err(|e| {
+            Error::with_fact(ErrorCode::StorageFailed, "签名密钥文件无法读取（已损坏？）。").detail(e.to_string())
+        })?;
+        CounterKey::from_secret(secret)
+    }
+
+    /// A new key and its PKCS#8 PEM (to be written where only its owner can read it).
+    pub fn generate_pkcs8_pem() -> Result<(CounterKey, Zeroizing<String>)> {
+        let secret = SecretKey::generate();
+        let pem = secret.to_pkcs8_pem(LineEnding::LF).map_err(|e| {
+            Error::with_fact(ErrorCode::StorageFailed, "无法生成签名密钥。").detail(e.to_string())
+        })?;
+        Ok((CounterKey::from_secret(secret)?, Zeroizing::new(pem.to_string())))
+    }
+
     fn from_secret(secret: SecretKey) -> Result<CounterKey> {
         let signing = SigningKey::new(DIST_ID, &secret)
             .map_err(|e| Error::with_fact(ErrorCode::StorageFailed, "审计签名密钥无效。").detail(e.to_string()))?;

@@ -28,6 +28,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("schema_5.sql")),
         M::up(include_str!("schema_6.sql")),
         M::up(include_str!("schema_7.sql")),
+        M::up(include_str!("schema_8.sql")),
     ])
 }
 

@@ -285,6 +285,17 @@ pub struct WindowSettings {
     pub large_type: bool,
 }
 
+/// `[hall_service]`: the hall's service that collects every counter's audit chain (issue 14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HallServiceSettings {
+    /// HTTPS, or HTTP only to a loopback address (a hall service on this PC, the tests).
+    pub url: Url,
+    /// The hall's own CA (its certificate is usually issued inside the hall), PEM.
+    pub ca_file: Option<PathBuf>,
+    /// How often the background shipper looks for new events when all went well.
+    pub ship_interval: Duration,
+}
+
 /// Everything the flow needs, complete and checked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -331,6 +342,9 @@ pub struct Config {
     pub onboarding: Onboarding,
     pub window: WindowSettings,
     pub lookup: LookupSettings,
+    /// `[hall_service]`: where this counter ships its audit chain and handling records; `None`:
+    /// it keeps them only here (no 全厅 view).
+    pub hall_service: Option<HallServiceSettings>,
 }
 
 impl Config {
@@ -414,6 +428,7 @@ struct RawConfig {
     window: RawWindow,
     #[serde(default)]
     lookup: RawLookup,
+    hall_service: Option<RawHallService>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -516,6 +531,25 @@ impl RawLookup {
             return Err(Error::config("lookup.page_size", format!("应在 1 到 {MAX_LOOKUP_PAGE_SIZE} 之间")));
         }
         Ok(LookupSettings { grounds, portal_url, page_size })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHallService {
+    url: Option<String>,
+    ca_file: Option<PathBuf>,
+    ship_interval_seconds: Option<u64>,
+}
+
+impl RawHallService {
+    fn check(self) -> Result<HallServiceSettings> {
+        let url = base_url(self.url, "hall_service.url")?;
+        let ship_interval = Duration::from_secs(self.ship_interval_seconds.unwrap_or(30));
+        if !(Duration::from_secs(5)..=Duration::from_secs(3600)).contains(&ship_interval) {
+            return Err(Error::config("hall_service.ship_interval_seconds", "应在 5 到 3600 之间"));
+        }
+        Ok(HallServiceSettings { url, ca_file: ca_file_at(self.ca_file, "hall_service.ca_file")?, ship_interval })
     }
 }
 
@@ -705,6 +739,7 @@ impl RawConfig {
                 large_type: self.window.large_type.unwrap_or(false),
             },
             lookup: self.lookup.check()?,
+            hall_service: self.hall_service.map(RawHallService::check).transpose()?,
         })
     }
 }
@@ -758,10 +793,15 @@ pub(crate) fn proxy_url(value: Option<String>) -> Result<Option<Url>> {
 
 /// `[gateway] ca_file`: a PEM file that exists; the gateway client reads it when it starts.
 pub(crate) fn ca_file(value: Option<PathBuf>) -> Result<Option<PathBuf>> {
+    ca_file_at(value, "gateway.ca_file")
+}
+
+/// A CA file named by configuration key `key` (`gateway.ca_file`, `hall_service.ca_file`).
+fn ca_file_at(value: Option<PathBuf>, key: &str) -> Result<Option<PathBuf>> {
     let Some(path) = value.filter(|p| !p.as_os_str().is_empty()) else { return Ok(None) };
     if !path.is_file() {
         return Err(Error::config(
-            "gateway.ca_file",
+            key,
             format!("指向的证书文件 {} 不存在（请写 PEM 文件的完整路径）", path.display()),
         ));
     }

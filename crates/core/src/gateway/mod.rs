@@ -535,7 +535,7 @@ pub(crate) fn http_client_builder(gateway: &GatewaySettings) -> Result<reqwest::
         .pool_max_idle_per_host(32)
         .user_agent(concat!("yueshang-counter/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = &gateway.ca_file {
-        for certificate in extra_roots(path)? {
+        for certificate in extra_roots(path, "gateway.ca_file")? {
             builder = builder.add_root_certificate(certificate);
         }
     }
@@ -547,16 +547,16 @@ pub(crate) fn http_client_builder(gateway: &GatewaySettings) -> Result<reqwest::
     Ok(builder)
 }
 
-/// The CA certificates of `[gateway] ca_file`; a file without one is a configuration error, not
+/// The CA certificates of a `ca_file` key (`key` names it in errors); a file without one is a configuration error, not
 /// a silent "trust nothing more".
-fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+pub(crate) fn extra_roots(path: &std::path::Path, key: &str) -> Result<Vec<reqwest::Certificate>> {
     let bytes = std::fs::read(path)
-        .map_err(|e| Error::config("gateway.ca_file", format!("指向的证书文件 {} 无法读取（{e}）", path.display())))?;
+        .map_err(|e| Error::config(key, format!("指向的证书文件 {} 无法读取（{e}）", path.display())))?;
     let certificates = reqwest::Certificate::from_pem_bundle(&bytes)
-        .map_err(|e| Error::config("gateway.ca_file", format!("指向的 {} 不是 PEM 证书文件（{e}）", path.display())))?;
+        .map_err(|e| Error::config(key, format!("指向的 {} 不是 PEM 证书文件（{e}）", path.display())))?;
     if certificates.is_empty() {
         return Err(Error::config(
-            "gateway.ca_file",
+            key,
             format!("指向的 {} 中没有证书（应为 -----BEGIN CERTIFICATE----- 开头的 PEM 文件）", path.display()),
         ));
     }

@@ -1,0 +1,345 @@
+//! The whole hall end to end through the real `yueshang` binary: a hall service on a throwaway
+//! PostgreSQL, counters (each its own configuration, data folder and key) scanning on the sandbox
+//! and shipping; the hall's rows equal to each counter's chain, its export verified with OpenSSL
+//! and a few lines of Python; and the faults: kill -9 of the service mid-batch, PostgreSQL
+//! restarted, a day offline, an unenrolled key, a rewritten chain, HTTPS, and a city database
+//! subscribed to the hall's tables by PostgreSQL's own logical replication.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use yueshang_testkit::postgres::{Cluster, ClusterOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_yueshang");
+const HALL: &str = "4401061";
+
+fn yueshang() -> Command {
+    let mut command = Command::new(BIN);
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hall-config-home");
+    command.env("XDG_CONFIG_HOME", home).env_remove("YUESHANG_CONFIG").env("YUESHANG_MACHINE_CONFIG", "");
+    command
+}
+
+/// Runs the binary: exit code, stdout as JSON.
+fn run_json(args: &[&str]) -> (i32, Value) {
+    let out = yueshang().args(args).output().expect("run yueshang");
+    if !out.status.success() {
+        eprintln!("{args:?} said on stderr: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("{args:?} printed no JSON ({e}): {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// A long-running `yueshang` (the sandbox, the hall service), killed with SIGKILL when dropped.
+struct Service {
+    child: Child,
+    url: String,
+}
+
+impl Service {
+    fn start(args: &[&str]) -> Service {
+        let mut child =
+            yueshang().args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start yueshang");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).expect("first line");
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{args:?} first line: {first:?}"))
+            .to_owned();
+        Service { child, url }
+    }
+
+    /// `kill -9`: no shutdown, whatever it was doing is cut.
+    fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill_hard();
+    }
+}
+
+/// The hall: its database, its witness key and the running service.
+struct Hall {
+    db: Cluster,
+    dir: tempfile::TempDir,
+    service: Service,
+}
+
+impl Hall {
+    fn start() -> Hall {
+        Hall::start_with(ClusterOptions::default())
+    }
+
+    fn start_with(options: ClusterOptions) -> Hall {
+        let db = Cluster::start_with(options);
+        db.create_database("hall");
+        let dir = tempfile::tempdir().unwrap();
+        let service = Hall::serve(&db, dir.path(), "127.0.0.1:0");
+        Hall { db, dir, service }
+    }
+
+    fn serve(db: &Cluster, dir: &Path, addr: &str) -> Service {
+        let key = dir.join("witness.pem");
+        Service::start(&["hall", "serve", "--db", &db.url_for("hall"), "--addr", addr, "--witness-key", key.to_str().unwrap()])
+    }
+
+    fn url(&self) -> String {
+        self.db.url_for("hall")
+    }
+
+    /// After a `kill -9`: the service again, on the same port, with the same key.
+    fn restart_service(&mut self) {
+        let addr = format!("127.0.0.1:{}", self.service.port());
+        self.service.kill_hard();
+        self.service = Hall::serve(&self.db, self.dir.path(), &addr);
+    }
+
+    fn sql(&self, sql: &str) -> String {
+        self.db.psql("hall", sql)
+    }
+
+    fn report(&self, date: &str) -> Value {
+        let (code, json) = run_json(&["hall", "report", "--db", &self.url(), "--date", date, "--json"]);
+        assert_eq!(code, 0, "{json}");
+        json
+    }
+}
+
+/// A counter PC: its configuration (sandbox mode, its hall and counter, the hall service) and data folder.
+struct CounterPc {
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+impl CounterPc {
+    fn new(name: &str, hall_url: &str, extra: &str) -> CounterPc {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "mode = \"sandbox\"\n\n[hall]\ncode = \"{HALL}\"\nname = \"天河区政务服务中心\"\ncounter = \"{name}\"\n\n\
+             [hall_service]\nurl = \"{hall_url}\"\n{extra}"
+        );
+        std::fs::write(dir.path().join("counter.toml"), config).unwrap();
+        CounterPc { dir, name: name.to_owned() }
+    }
+
+    fn config(&self) -> String {
+        self.dir.path().join("counter.toml").display().to_string()
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn scan(&self, sim: &Service, uscc: &str) {
+        let (code, json) = run_json(&["sim", "issue-code", "--sim", &sim.url, "--enterprise", uscc, "--json"]);
+        assert_eq!(code, 0, "{json}");
+        let payload = json["payload"].as_str().unwrap().to_owned();
+        let (code, json) =
+            run_json(&["scan", &payload, "--config", &self.config(), "--sim", &sim.url, "--data-dir", &self.data(), "--json"]);
+        assert!(code == 0 || code == 3, "scan: {json}");
+    }
+
+    /// The counter's public key, as IT takes it to the hall server.
+    fn public_key_file(&self) -> PathBuf {
+        let out = yueshang()
+            .args(["audit", "key", "--pem", "--config", &self.config(), "--data-dir", &self.data()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let pem = &text[text.find("-----BEGIN").expect("a PEM")..];
+        let path = self.dir.path().join("counter.pub.pem");
+        std::fs::write(&path, pem).unwrap();
+        path
+    }
+
+    fn enroll(&self, hall: &Hall) {
+        let key = self.public_key_file();
+        let counter = format!("{HALL}/{}", self.name);
+        let (code, json) =
+            run_json(&["hall", "enroll", "--db", &hall.url(), "--counter", &counter, "--key", key.to_str().unwrap(), "--json"]);
+        assert_eq!(code, 0, "{json}");
+    }
+
+    fn ship(&self) -> (i32, Value) {
+        run_json(&["hall", "ship", "--config", &self.config(), "--data-dir", &self.data(), "--json"])
+    }
+
+    /// The counter's own chain: how many events and the hash of the last.
+    fn chain(&self) -> (i64, String) {
+        let out = yueshang()
+            .args(["audit", "verify-db", "--data-dir", &self.data(), "--json"])
+            .env("YUESHANG_CONFIG", self.config())
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("verify-db: {}", String::from_utf8_lossy(&out.stderr)));
+        (json["count"].as_i64().expect("count"), json["head"].as_str().unwrap().to_owned())
+    }
+
+    fn database(&self) -> PathBuf {
+        self.dir.path().join("data/cache.sqlite3")
+    }
+}
+
+/// Two sample enterprises that authorize their licenses (the first two that do not decline).
+fn sample_enterprises(sim: &Service) -> Vec<String> {
+    let (code, list) = run_json(&["sim", "enterprises", "--sim", &sim.url, "--json"]);
+    assert_eq!(code, 0, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["note"].as_str().unwrap_or_default().contains("declined"))
+        .map(|e| e["uscc"].as_str().unwrap().to_owned())
+        .take(2)
+        .collect()
+}
+
+fn today() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 8 * 3600;
+    let days = (now / 86_400) as i64;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The hall's copy of a counter's chain equals the counter's own: as many events, gapless, the same head.
+fn assert_hall_holds(hall: &Hall, pc: &CounterPc) {
+    let (count, head) = pc.chain();
+    let row = hall.sql(&format!(
+        "SELECT count(*), count(DISTINCT seq), min(seq), max(seq), (SELECT acked_seq FROM counters WHERE counter_ref = '{HALL}/{0}'),
+                (SELECT head FROM counters WHERE counter_ref = '{HALL}/{0}')
+         FROM events WHERE counter_ref = '{HALL}/{0}'",
+        pc.name
+    ));
+    let cells: Vec<&str> = row.split('|').collect();
+    assert_eq!(cells[0], count.to_string(), "{}: events at the hall vs the counter ({row})", pc.name);
+    assert_eq!(cells[0], cells[1], "no seq twice");
+    assert_eq!(cells[2], "1");
+    assert_eq!(cells[3], count.to_string(), "gapless from 1");
+    assert_eq!(cells[4], count.to_string(), "acknowledged to the last");
+    assert_eq!(cells[5], head, "the same chain head");
+}
+
+/// An auditor's own few lines (audit-format.md §5 steps 1 and 2) over a hall export's CSV.
+const PYTHON_VERIFY: &str = r#"
+import csv, hashlib, json, sys
+path = sys.argv[1]
+with open(path, newline="", encoding="utf-8-sig") as f:
+    rows = list(csv.reader(f))
+header, body = rows[0], rows[1:]
+fields = header[:-2]
+prev = body[0][-2]
+for r in body:
+    assert r[-2] == prev, "prev_hash of seq " + r[0]
+    obj = {k: v for k, v in zip(fields, r[:-2]) if v != ""}
+    canonical = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    h = hashlib.new("sm3", b"YSAUDIT1" + bytes.fromhex(r[-2]) + canonical).hexdigest()
+    assert h == r[-1], "hash of seq " + r[0]
+    prev = h
+lines = open(path[:-4] + ".checkpoint", encoding="utf-8").read().splitlines()
+cp = dict(line.split(": ", 1) for line in lines[1:])
+assert cp["first_seq"] == body[0][0] and cp["last_seq"] == body[-1][0] and int(cp["count"]) == len(body)
+assert cp["prev_hash"] == body[0][-2] and cp["head"] == prev
+print("ok", len(body), cp["counter"])
+"#;
+
+fn openssl_verifies(public_pem: &Path, file: &Path, signature: &Path) -> bool {
+    let out = Command::new("openssl")
+        .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
+        .arg(public_pem)
+        .args(["-rawin", "-digest", "sm3", "-pkeyopt", "distid:1234567812345678", "-in"])
+        .arg(file)
+        .arg("-sigfile")
+        .arg(signature)
+        .output()
+        .expect("openssl is needed (Debian package openssl)");
+    String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully")
+}
+
+/// Exports the day from the hall and verifies each counter's files: Python over the rows, OpenSSL
+/// over the counter's signature and the hall's countersignature. Returns the counters exported.
+fn export_and_verify(hall: &Hall, date: &str) -> Vec<(String, u64)> {
+    let out = tempfile::tempdir().unwrap();
+    let (code, json) = run_json(&[
+        "hall", "export", "--db", &hall.url(), "--date", date, "--out-dir", out.path().to_str().unwrap(), "--format", "both", "--json",
+    ]);
+    assert_eq!(code, 0, "{json}");
+    let script = out.path().join("verify.py");
+    std::fs::write(&script, PYTHON_VERIFY).unwrap();
+    let mut verified = Vec::new();
+    for set in json["counters"].as_array().unwrap() {
+        let stem = out.path().join(set["stem"].as_str().unwrap());
+        let file = |ext: &str| PathBuf::from(format!("{}.{ext}", stem.display()));
+        assert!(stem.file_name().unwrap().to_str().unwrap().ends_with(set["counter"].as_str().unwrap()), "stem ends in the counter");
+        let python = Command::new("python3").arg(&script).arg(file("csv")).output().unwrap();
+        let said = String::from_utf8_lossy(&python.stdout).into_owned();
+        assert!(python.status.success(), "python: {said} {}", String::from_utf8_lossy(&python.stderr));
+        assert!(openssl_verifies(&file("pub.pem"), &file("checkpoint"), &file("checkpoint.sig")), "counter signature");
+        assert!(openssl_verifies(&file("hall.pub.pem"), &file("checkpoint"), &file("checkpoint.hall.sig")), "hall witness");
+        assert!(file("xlsx").is_file());
+        verified.push((set["counter"].as_str().unwrap().to_owned(), set["events"].as_u64().unwrap()));
+    }
+    verified
+}
+
+#[test]
+fn three_counters_ship_and_each_counters_export_from_the_hall_verifies() {
+    let hall = Hall::start();
+    let sim = Service::start(&["sim"]);
+    let pcs: Vec<CounterPc> = ["B01", "B02", "B03"].iter().map(|n| CounterPc::new(n, &hall.service.url, "")).collect();
+    let usccs = sample_enterprises(&sim);
+    for (i, pc) in pcs.iter().enumerate() {
+        for uscc in &usccs[..=i.min(1)] {
+            pc.scan(&sim, uscc);
+        }
+        pc.enroll(&hall);
+    }
+    for pc in &pcs {
+        let (code, json) = pc.ship();
+        assert_eq!(code, 0, "{json}");
+        let (count, _) = pc.chain();
+        assert_eq!(json["acked_seq"].as_i64(), Some(count), "{json}");
+        assert_eq!(json["behind"].as_i64(), Some(0));
+        assert_hall_holds(&hall, pc);
+    }
+    // Shipping again sends nothing new and changes nothing.
+    let (code, json) = pcs[0].ship();
+    assert_eq!((code, json["shipped"].as_u64()), (0, Some(0)), "{json}");
+
+    let date = today();
+    let report = hall.report(&date);
+    let counters = report["counters"].as_array().unwrap();
+    assert_eq!(counters.len(), 3, "{report}");
+    let total: u64 = counters.iter().map(|c| c["events"].as_u64().unwrap()).sum();
+    assert_eq!(report["events"].as_u64(), Some(total));
+    assert!(report["scans"].as_u64().unwrap() >= 4 && report["customers"].as_u64().unwrap() >= 2, "{report}");
+    assert!(report["alarms"].as_array().unwrap().is_empty(), "{report}");
+
+    let verified = export_and_verify(&hall, &date);
+    assert_eq!(verified.len(), 3, "one set per counter: {verified:?}");
+    let hall_rows: u64 = hall.sql("SELECT count(*) FROM events").parse().unwrap();
+    assert_eq!(verified.iter().map(|(_, n)| n).sum::<u64>(), hall_rows, "the hall's rows are the union of the counters' chains");
+}
