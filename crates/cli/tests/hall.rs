@@ -343,3 +343,269 @@ fn three_counters_ship_and_each_counters_export_from_the_hall_verifies() {
     let hall_rows: u64 = hall.sql("SELECT count(*) FROM events").parse().unwrap();
     assert_eq!(verified.iter().map(|(_, n)| n).sum::<u64>(), hall_rows, "the hall's rows are the union of the counters' chains");
 }
+
+/// Appends `count` events to a counter's own database, dated `days_ago` days back, as its station
+/// would (a busy counter's day in seconds instead of scans).
+fn fill(pc: &CounterPc, count: usize, days_ago: i64) {
+    use yueshang_core::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
+    let keys = yueshang_core::keystore::KeyStore::for_config(Some(Path::new(&pc.config()))).unwrap();
+    let cache = yueshang_core::cache::Cache::open(&pc.database(), &keys).unwrap();
+    let ctx = AuditContext { operator_account: "clerk01".into(), hall_code: HALL.into(), counter: pc.name.clone() };
+    let at = yueshang_core::clock::Clock::now_china(&yueshang_core::clock::SystemClock) - chrono::Duration::days(days_ago);
+    for i in 0..count {
+        let (kind, outcome) = if i % 12 == 0 { (AuditKind::Scan, Outcome::Info) } else { (AuditKind::LicenseFetch, Outcome::Ok) };
+        let event = AuditEvent {
+            service_item_code: Some("1101".into()),
+            biz_num: Some(format!("YS-{}-{}", pc.name, i / 12)),
+            detail: Some(format!("第 {i} 条")),
+            ..AuditEvent::new(kind, outcome)
+        };
+        cache.append_audit(&ctx, &event, at + chrono::Duration::milliseconds(i as i64)).unwrap();
+    }
+}
+
+/// Ships until the hall holds everything (a round cut by a fault fails; the next goes on).
+fn ship_until_caught_up(pc: &CounterPc, deadline: Duration) -> u32 {
+    let start = Instant::now();
+    let mut failures = 0;
+    loop {
+        let (code, json) = pc.ship();
+        if code == 0 && json["behind"].as_i64() == Some(0) {
+            return failures;
+        }
+        assert!(code == 0 || json["error"]["code"] == "HALL_UNREACHABLE", "only unreachable may fail: {json}");
+        failures += 1;
+        assert!(start.elapsed() < deadline, "{} did not catch up: {json}", pc.name);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn kill_nine_mid_batch_and_a_postgres_restart_lose_and_duplicate_nothing() {
+    const EACH: usize = 6000;
+    let mut hall = Hall::start();
+    let pcs: Vec<CounterPc> = ["C01", "C02", "C03"].iter().map(|n| CounterPc::new(n, &hall.service.url, "")).collect();
+    for pc in &pcs {
+        fill(pc, EACH, 0);
+        pc.enroll(&hall);
+    }
+    let total = 3 * EACH as u64;
+    let stored = |hall: &Hall| hall.sql("SELECT count(*) FROM events").parse::<u64>().unwrap();
+    let (failures, faults_at) = std::thread::scope(|scope| {
+        let shippers: Vec<_> =
+            pcs.iter().map(|pc| scope.spawn(move || ship_until_caught_up(pc, Duration::from_secs(240)))).collect();
+        // Each fault strikes while the counters are shipping: the hall holds some events, not all.
+        let mut faults_at = Vec::new();
+        for (i, threshold) in [total / 6, total / 2, 2 * total / 3].into_iter().enumerate() {
+            while stored(&hall) < threshold {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            faults_at.push(stored(&hall));
+            if i == 1 { hall.db.restart() } else { hall.restart_service() }
+        }
+        (shippers.into_iter().map(|s| s.join().unwrap()).sum::<u32>(), faults_at)
+    });
+    eprintln!("faults struck with {faults_at:?} of {total} events stored; rounds cut: {failures}");
+    assert!(faults_at.iter().all(|n| *n < total), "every fault struck mid-shipping: {faults_at:?}");
+    assert!(failures > 0, "a fault cut at least one round");
+    for pc in &pcs {
+        assert_hall_holds(&hall, pc);
+    }
+    let verified = export_and_verify(&hall, &today());
+    assert_eq!(verified.iter().map(|(_, n)| n).sum::<u64>(), total, "{verified:?}");
+}
+
+#[test]
+fn a_counter_offline_for_a_day_catches_up_with_a_verifiable_export_of_each_day() {
+    let mut hall = Hall::start();
+    let pc = CounterPc::new("D01", &hall.service.url, "");
+    pc.enroll(&hall);
+    hall.service.kill_hard();
+    fill(&pc, 1500, 1);
+    let (code, json) = pc.ship();
+    assert_eq!((code, json["error"]["code"].as_str()), (1, Some("HALL_UNREACHABLE")), "{json}");
+    fill(&pc, 700, 0);
+    hall.restart_service();
+    ship_until_caught_up(&pc, Duration::from_secs(60));
+    assert_hall_holds(&hall, &pc);
+    let days = hall.sql("SELECT day, count(*) FROM events GROUP BY day ORDER BY day");
+    assert_eq!(days.lines().map(|l| l.split('|').nth(1).unwrap()).collect::<Vec<_>>(), ["1500", "700"], "{days}");
+    let yesterday = days.lines().next().unwrap().split('|').next().unwrap().to_owned();
+    assert_eq!(export_and_verify(&hall, &yesterday), [("D01".to_owned(), 1500)]);
+    assert_eq!(export_and_verify(&hall, &today()), [("D01".to_owned(), 700)]);
+}
+
+#[test]
+fn a_batch_signed_by_an_unenrolled_key_is_refused_and_shown() {
+    let hall = Hall::start();
+    let pc = CounterPc::new("E01", &hall.service.url, "");
+    fill(&pc, 20, 0);
+    let (code, json) = pc.ship();
+    assert_eq!((code, json["error"]["code"].as_str()), (1, Some("COUNTER_NOT_ENROLLED")), "{json}");
+    assert_eq!(hall.sql("SELECT count(*) FROM events"), "0");
+    let alarms = hall.report(&today())["alarms"].clone();
+    assert_eq!(alarms[0]["kind"], "unenrolled", "{alarms}");
+    // Enrolled, the same counter ships.
+    pc.enroll(&hall);
+    let (code, json) = pc.ship();
+    assert_eq!((code, json["acked_seq"].as_i64()), (0, Some(20)), "{json}");
+}
+
+/// Rewrites a counter's chain from `seq` on as someone with the PC would: the append-only trigger
+/// dropped, one event's detail edited, every hash after it recomputed. The counter's own key then
+/// signs whatever it ships next.
+fn rewrite_chain(pc: &CounterPc, seq: i64) {
+    use yueshang_core::audit::chain::{ChainedEvent, FIELDS};
+    let conn = rusqlite::Connection::open(pc.database()).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_events_no_update").unwrap();
+    let mut rows = conn
+        .prepare(
+            "SELECT CAST(seq AS TEXT), at, kind, outcome, error_code, operator_account, hall_code, counter,
+                    service_item_code, biz_num, uscc, auth_id, license_code, detail, prev_hash, hash
+             FROM audit_events WHERE seq >= ?1 ORDER BY seq",
+        )
+        .unwrap();
+    let events: Vec<ChainedEvent> = rows
+        .query_map([seq], |r| {
+            Ok(ChainedEvent {
+                values: (0..FIELDS.len()).map(|i| r.get::<_, Option<String>>(i)).collect::<Result<_, _>>()?,
+                prev_hash: r.get(14)?,
+                hash: r.get(15)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut prev = events[0].prev_hash.clone();
+    for (i, mut event) in events.into_iter().enumerate() {
+        if i == 0 {
+            event.values[13] = Some("（被改过）".into());
+        }
+        event.prev_hash = prev;
+        let hash = event.computed_hash();
+        conn.execute(
+            "UPDATE audit_events SET detail = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![event.values[13], event.prev_hash, hash, event.seq()],
+        )
+        .unwrap();
+        prev = hash;
+    }
+}
+
+#[test]
+fn a_counter_chain_rewritten_after_shipping_is_caught_as_a_fork_with_an_alarm() {
+    let hall = Hall::start();
+    let pc = CounterPc::new("F01", &hall.service.url, "");
+    fill(&pc, 50, 0);
+    pc.enroll(&hall);
+    assert_eq!(pc.ship().0, 0);
+    let stored_head = hall.sql("SELECT head FROM counters");
+
+    rewrite_chain(&pc, 10);
+    // Even with nothing new to send, the anchor (the counter's hash at the acknowledged seq) is compared.
+    let (code, json) = pc.ship();
+    assert_eq!((code, json["error"]["code"].as_str(), json["error"]["seq"].as_i64()), (1, Some("CHAIN_FORK"), Some(50)), "{json}");
+    // New events on the rewritten chain do not get in either.
+    fill(&pc, 5, 0);
+    let (code, json) = pc.ship();
+    assert_eq!((code, json["error"]["code"].as_str()), (1, Some("CHAIN_FORK")), "{json}");
+    assert_eq!(hall.sql("SELECT count(*) FROM events"), "50", "nothing of the rewritten chain is stored");
+    assert_eq!(hall.sql("SELECT head FROM counters"), stored_head);
+
+    let alarms = hall.report(&today())["alarms"].clone();
+    let fork = alarms.as_array().unwrap().iter().find(|a| a["kind"] == "fork").unwrap_or_else(|| panic!("{alarms}"));
+    assert_eq!((fork["counter"].as_str(), fork["seq"].as_i64()), (Some("F01"), Some(50)), "{fork}");
+    assert!(fork["message"].as_str().unwrap().contains("分叉"), "{fork}");
+    // The hall's export of the day is still the original chain, and verifies.
+    assert_eq!(export_and_verify(&hall, &today()), [("F01".to_owned(), 50)]);
+}
+
+#[test]
+fn https_with_the_halls_certificate_and_plain_http_only_on_loopback() {
+    let db = Cluster::start();
+    db.create_database("hall");
+    let dir = tempfile::tempdir().unwrap();
+    let refused = yueshang()
+        .args(["hall", "serve", "--db", &db.url_for("hall"), "--addr", "0.0.0.0:0"])
+        .args(["--witness-key", dir.path().join("w.pem").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("只允许本机地址"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("hall.crt"), dir.path().join("hall.key"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let service = Service::start(&[
+        "hall", "serve", "--db", &db.url_for("hall"), "--addr", "127.0.0.1:0", "--tls-cert", cert.to_str().unwrap(),
+        "--tls-key", key.to_str().unwrap(), "--witness-key", dir.path().join("w.pem").to_str().unwrap(),
+    ]);
+    assert!(service.url.starts_with("https://127.0.0.1:"), "{}", service.url);
+    let url = format!("https://localhost:{}", service.port());
+    let pc = CounterPc::new("G01", &url, &format!("ca_file = \"{}\"\n", cert.display()));
+    fill(&pc, 30, 0);
+    let hall_db = db.url_for("hall");
+    let pem = pc.public_key_file();
+    let (code, json) = run_json(&["hall", "enroll", "--db", &hall_db, "--counter", &format!("{HALL}/G01"), "--key", pem.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{json}");
+    let (code, json) = pc.ship();
+    assert_eq!((code, json["acked_seq"].as_i64()), (0, Some(30)), "{json}");
+
+    // Without the hall's CA the counter does not trust the server.
+    let stranger = CounterPc::new("G01", &url, "");
+    fill(&stranger, 1, 0);
+    let (code, json) = stranger.ship();
+    assert_eq!((code, json["error"]["code"].as_str()), (1, Some("HALL_UNREACHABLE")), "{json}");
+}
+
+#[test]
+fn a_city_database_subscribes_to_the_halls_tables_by_logical_replication() {
+    let hall = Hall::start_with(ClusterOptions::default().config("wal_level = logical"));
+    let pcs: Vec<CounterPc> = ["H01", "H02"].iter().map(|n| CounterPc::new(n, &hall.service.url, "")).collect();
+    for pc in &pcs {
+        fill(pc, 120, 0);
+        pc.enroll(&hall);
+        assert_eq!(pc.ship().0, 0);
+    }
+    // README's steps, verbatim in spirit: publish on the hall, copy the schema, subscribe in the city.
+    hall.sql("CREATE PUBLICATION yueshang_hall FOR TABLE counters, events, checkpoints, witness_keys, records");
+    let city = Cluster::start();
+    city.create_database("city");
+    let schema = Command::new("pg_dump")
+        .args(["--schema-only", "--no-owner", "--no-publications", "-h", "127.0.0.1", "-p", &hall.db.port().to_string()])
+        .args(["-U", "postgres", "-d", "hall"])
+        .output()
+        .expect("pg_dump (Debian package postgresql-client)");
+    assert!(schema.status.success(), "{}", String::from_utf8_lossy(&schema.stderr));
+    let load = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &city.port().to_string(), "-U", "postgres", "-d", "city"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    load.stdin.as_ref().unwrap().write_all(&schema.stdout).unwrap();
+    assert!(load.wait_with_output().unwrap().status.success());
+    city.psql(
+        "city",
+        &format!("CREATE SUBSCRIPTION from_hall_{HALL} CONNECTION '{}' PUBLICATION yueshang_hall", hall.db.conninfo("hall")),
+    );
+    // More shipped after the subscription streams too.
+    fill(&pcs[0], 30, 0);
+    assert_eq!(pcs[0].ship().0, 0);
+    let city_query = format!(
+        "SELECT split_part(counter_ref, '/', 1), count(*) FROM events WHERE day = '{}' GROUP BY 1",
+        today()
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen = city.psql("city", &city_query);
+        if seen == format!("{HALL}|270") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the city sees {seen:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(city.psql("city", "SELECT count(*) FROM checkpoints"), hall.sql("SELECT count(*) FROM checkpoints"));
+}
