@@ -59,7 +59,8 @@ pub(crate) fn counter_info(state: State<'_, AppState>) -> Answer<CounterInfo> {
         (printing, outbox_status_of(counter)?),
         (sign_in, about),
         counter.window,
-    ))
+    )
+    .with_hall_service(counter.hall.as_ref().map(|h| h.client.url().as_str())))
 }
 
 /// Runs a scan for the current customer; progress goes out as "scan-progress" events tagged

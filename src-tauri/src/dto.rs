@@ -4,6 +4,7 @@
 //! codes that fetch a license.
 
 use crate::case_dto::{OutboxStatusDto, PrintingDto};
+use crate::hall_dto::HallServiceDto;
 use crate::shift_dto::{AboutInfo, PrivacyInfo, SignInInfo};
 use serde::Serialize;
 use yueshang_core::Error;
@@ -57,6 +58,8 @@ pub(crate) struct CounterInfo {
     lookup_grounds: Vec<String>,
     /// `[window] large_type`: 大字模式 unless the clerk turned it off on this PC.
     large_type: bool,
+    /// `[hall_service]`: the supervisor view offers 全厅; `None` (null): no hall service.
+    hall_service: Option<HallServiceDto>,
 }
 
 /// `[audit]` as the supervisor view needs it.
@@ -119,7 +122,14 @@ impl CounterInfo {
             privacy: PrivacyInfo::from(&settings.privacy),
             lookup_grounds: settings.lookup.grounds.clone(),
             large_type: window.large_type,
+            hall_service: None,
         }
+    }
+
+    /// The hall service this counter ships to and reads 全厅 from (`[hall_service] url`).
+    pub(crate) fn with_hall_service(mut self, url: Option<&str>) -> Self {
+        self.hall_service = url.map(|url| HallServiceDto { url: url.to_owned() });
+        self
     }
 }
 

@@ -10,12 +10,13 @@ use yueshang_core::audit::key::CounterKey;
 use yueshang_core::audit::retention::purge_expired;
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::{RandomNonces, SystemClock};
-use yueshang_core::config::{self, ConfigFiles, Mode, Settings, WindowSettings};
+use yueshang_core::config::{self, ConfigFiles, HallServiceSettings, Mode, Settings, WindowSettings};
 use yueshang_core::desk::Desk;
 use yueshang_core::keystore::KeyStore;
 use yueshang_core::outbox::{Outbox, random_jitter};
 use yueshang_core::purge::{Scope, purge};
 use yueshang_core::secrets;
+use yueshang_core::shipping::{HallClient, Scope as HallScope};
 use yueshang_core::station::Station;
 use yueshang_core::supervision::Supervision;
 use yueshang_core::vault::KeyInfo;
@@ -98,6 +99,32 @@ pub(crate) struct Counter {
     pub(crate) sandbox: Option<SandboxGateway>,
     /// Full screen and start with the session, as `[window]` says.
     pub(crate) window: WindowSettings,
+    /// `[hall_service]`: where this counter ships its audit chain and reads the hall's (全厅).
+    pub(crate) hall: Option<HallLink>,
+}
+
+/// This counter's way to the hall service: the client, the key every request is signed with (the
+/// audit key) and the hall code and counter its checkpoints name.
+pub(crate) struct HallLink {
+    pub(crate) client: HallClient,
+    pub(crate) key: CounterKey,
+    pub(crate) scope: HallScope,
+    /// How long the background shipper waits after a round that went well.
+    pub(crate) ship_interval: Duration,
+}
+
+impl HallLink {
+    /// The supervision keeps its own copy of the audit key (`CounterKey` is not `Clone`), so the
+    /// link loads the same key again from the sealed cache.
+    fn new(settings: &HallServiceSettings, station: &Station) -> Result<Self, Error> {
+        let counter = &station.settings().counter;
+        Ok(HallLink {
+            client: HallClient::new(settings)?,
+            key: CounterKey::load_or_create(station.cache())?,
+            scope: HallScope { hall: counter.hall_code.clone(), counter: counter.counter.clone() },
+            ship_interval: settings.ship_interval,
+        })
+    }
 }
 
 /// Where this counter keeps its things, and the fingerprint of its audit key.
@@ -139,6 +166,8 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     };
     let loaded = files.load()?;
     let window = loaded.as_ref().map(|l| l.config.window).unwrap_or_default();
+    // Not part of the station's settings: taken before the configuration becomes them.
+    let hall_service = loaded.as_ref().and_then(|l| l.config.hall_service.clone());
     let (mode, settings, sandbox) = match loaded {
         None => {
             let sandbox = start_sandbox().await?;
@@ -182,6 +211,9 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
     purge_licenses(&station, None);
     let outbox = Arc::new(Outbox::new(station.clone(), random_jitter()));
     let desk = Desk::new(station.clone(), outbox)?;
+    // A CA file that cannot be read is a configuration error like any other; an unreachable hall
+    // is not (the shipper retries, the 全厅 view says so).
+    let hall = hall_service.as_ref().map(|settings| HallLink::new(settings, &station)).transpose().map_err(named)?;
     if mode == Mode::Sandbox {
         // The demo stays one click away: the sign-in screen lists these with their passwords.
         desk.accounts().seed(&SANDBOX_ACCOUNTS)?;
@@ -202,6 +234,7 @@ pub(crate) async fn start(launch: Launch) -> Result<Counter, Error> {
         outbox_wake: Arc::new(Notify::new()),
         sandbox,
         window,
+        hall,
     })
 }
 

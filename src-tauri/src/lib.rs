@@ -5,6 +5,8 @@ mod camera;
 mod case_dto;
 mod commands;
 mod dto;
+mod hall_commands;
+mod hall_dto;
 mod health_commands;
 mod image_commands;
 mod launch;
@@ -61,6 +63,9 @@ pub fn run() {
                 start_outbox_sender(app.handle().clone(), counter);
                 start_hourly_purge(app.handle().clone());
                 health_commands::start_gateway_health(app.handle().clone());
+                if counter.hall.is_some() {
+                    hall_commands::start_hall_shipping(app.handle().clone());
+                }
             }
             Ok(())
         })
@@ -102,6 +107,9 @@ pub fn run() {
             shift_commands::account_add,
             shift_commands::account_set_disabled,
             shift_commands::account_reset_password,
+            hall_commands::hall_day_summary,
+            hall_commands::hall_events,
+            hall_commands::hall_export,
             setup_commands::setup_state,
             setup_commands::validate_setup,
             setup_commands::test_setup,

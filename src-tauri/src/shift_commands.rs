@@ -17,7 +17,7 @@ use yueshang_core::{Error, ErrorCode};
 type Answer<T> = Result<T, AppError>;
 
 /// The event that carries an export's progress to the window.
-const EXPORT_PROGRESS: &str = "export-progress";
+pub(crate) const EXPORT_PROGRESS: &str = "export-progress";
 
 /// Async, like the account commands below: Argon2 takes tens of milliseconds, which must not be
 /// spent on the window's thread.
@@ -43,7 +43,7 @@ pub(crate) fn lock_session(state: State<'_, AppState>) -> Answer<LockedDto> {
     Ok(LockedDto { locked: locked.as_ref().map(SignedInDto::from), biz_num: desk.biz_num().as_str().to_owned() })
 }
 
-fn date(text: &str) -> Result<NaiveDate, Error> {
+pub(crate) fn date(text: &str) -> Result<NaiveDate, Error> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| Error::with_fact(ErrorCode::ConfigInvalid, format!("日期“{text}”无法识别（应为 YYYY-MM-DD）。")))
 }
@@ -72,16 +72,8 @@ pub(crate) async fn audit_events(
 #[tauri::command]
 pub(crate) async fn export_audit(app: AppHandle, date: String, format: String, dir: String) -> Answer<ExportResultDto> {
     let day = self::date(&date)?;
-    let formats = match format.as_str() {
-        "csv" => Formats { csv: true, xlsx: false },
-        "xlsx" => Formats { csv: false, xlsx: true },
-        "both" => Formats { csv: true, xlsx: true },
-        other => return Err(Error::with_fact(ErrorCode::ConfigInvalid, format!("导出格式“{other}”无法识别。")).into()),
-    };
-    let dir = PathBuf::from(dir.trim());
-    if dir.as_os_str().is_empty() {
-        return Err(Error::with_fact(ErrorCode::SaveFailed, "没有选择导出文件夹。").into());
-    }
+    let formats = formats(&format)?;
+    let dir = export_dir(&dir)?;
     let report = off_the_runtime(app, move |app, counter| {
         counter.supervision.export_day(day, formats, &dir, &mut |done, total| {
             if let Err(e) = app.emit_to("main", EXPORT_PROGRESS, ExportProgressDto { done, total }) {
@@ -91,6 +83,25 @@ pub(crate) async fn export_audit(app: AppHandle, date: String, format: String, d
     })
     .await?;
     Ok(ExportResultDto::from(report.as_ref()))
+}
+
+/// `csv`, `xlsx` or `both`, as the export panel sends it.
+pub(crate) fn formats(text: &str) -> Result<Formats, Error> {
+    match text {
+        "csv" => Ok(Formats { csv: true, xlsx: false }),
+        "xlsx" => Ok(Formats { csv: false, xlsx: true }),
+        "both" => Ok(Formats { csv: true, xlsx: true }),
+        other => Err(Error::with_fact(ErrorCode::ConfigInvalid, format!("导出格式“{other}”无法识别。"))),
+    }
+}
+
+/// The folder the supervisor chose (or IT set); none chosen is refused before anything is read.
+pub(crate) fn export_dir(text: &str) -> Result<PathBuf, Error> {
+    let dir = PathBuf::from(text.trim());
+    if dir.as_os_str().is_empty() {
+        return Err(Error::with_fact(ErrorCode::SaveFailed, "没有选择导出文件夹。"));
+    }
+    Ok(dir)
 }
 
 /// Walks the whole chain: a chain that does not verify is shown, naming the event.

@@ -1,5 +1,6 @@
 //! What the window receives about sign-in, the supervisor view and the About panel (ui/src/types.ts
-//! mirrors them): mappings of the core's accounts, day summary, event page, export and chain status.
+//! mirrors them): mappings of the core's accounts, day summary, event page (this counter's or the
+//! hall's), export and chain status.
 
 use crate::dto::AppError;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use yueshang_core::audit::day::{CountRow, DaySummary, EventFilter, EventPage, Ho
 use yueshang_core::audit::export::{ExportReport, kind_label, outcome_label, reason_label};
 use yueshang_core::config::PrivacySettings;
 use yueshang_core::desk::IDLE_CLEAR_COUNTDOWN;
+use yueshang_core::shipping::wire::{HallEvent, HallEventPage};
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SignedInDto {
@@ -225,6 +227,9 @@ struct AuditRowDto {
     uscc: Option<String>,
     license_code: Option<String>,
     detail: Option<String>,
+    /// The counter the event came from: only in the hall's list (全厅).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counter: Option<String>,
 }
 
 impl From<&AuditRecord> for AuditRowDto {
@@ -244,6 +249,31 @@ impl From<&AuditRecord> for AuditRowDto {
             uscc: r.uscc.clone(),
             license_code: r.license_code.clone(),
             detail: r.detail.clone(),
+            counter: None,
+        }
+    }
+}
+
+/// A hall event labelled exactly as this counter's own (the same label functions), plus its counter.
+impl From<&HallEvent> for AuditRowDto {
+    fn from(e: &HallEvent) -> Self {
+        AuditRowDto {
+            seq: e.seq,
+            // The hall keeps the counter's `at` text; written the way this counter's rows are, when it reads.
+            at: chrono::DateTime::parse_from_rfc3339(&e.at).map_or_else(|_| e.at.clone(), |at| at.to_rfc3339()),
+            kind_label: kind_label(&e.kind).to_owned(),
+            kind: e.kind.clone(),
+            outcome_label: outcome_label(&e.outcome).to_owned(),
+            outcome: e.outcome.clone(),
+            reason: e.error_code.as_deref().map(|c| reason_label(Some(c))),
+            error_code: e.error_code.clone(),
+            operator: e.operator_account.clone().unwrap_or_default(),
+            item_code: e.service_item_code.clone(),
+            biz_num: e.biz_num.clone(),
+            uscc: e.uscc.clone(),
+            license_code: e.license_code.clone(),
+            detail: e.detail.clone(),
+            counter: Some(e.counter.clone()),
         }
     }
 }
@@ -257,6 +287,12 @@ pub(crate) struct AuditPageDto {
 
 impl From<&EventPage> for AuditPageDto {
     fn from(p: &EventPage) -> Self {
+        AuditPageDto { total: p.total, offset: p.offset, rows: p.rows.iter().map(AuditRowDto::from).collect() }
+    }
+}
+
+impl From<&HallEventPage> for AuditPageDto {
+    fn from(p: &HallEventPage) -> Self {
         AuditPageDto { total: p.total, offset: p.offset, rows: p.rows.iter().map(AuditRowDto::from).collect() }
     }
 }

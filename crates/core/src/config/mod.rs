@@ -1169,6 +1169,26 @@ name = "食品经营许可（新办）"
     }
 
     #[test]
+    fn the_hall_service_is_https_or_loopback_with_a_bounded_interval() {
+        let hall = |body: &str| Config::parse(&format!("{GATEWAY_CONFIG}\n[hall_service]\n{body}"));
+        let on = hall("url = \"https://hall.example:8443\"\n").unwrap().hall_service.unwrap();
+        assert_eq!(on.url.as_str(), "https://hall.example:8443/");
+        assert_eq!((on.ca_file, on.ship_interval), (None, Duration::from_secs(30)));
+        assert!(Config::parse(GATEWAY_CONFIG).unwrap().hall_service.is_none());
+        assert!(hall("url = \"http://127.0.0.1:8443\"\nship_interval_seconds = 5\n").is_ok());
+        check_err(&format!("{GATEWAY_CONFIG}\n[hall_service]\nurl = \"http://10.0.0.2:8443\"\n"), "hall_service.url");
+        check_err(&format!("{GATEWAY_CONFIG}\n[hall_service]\n"), "hall_service.url");
+        check_err(
+            &format!("{GATEWAY_CONFIG}\n[hall_service]\nurl = \"https://h\"\nship_interval_seconds = 2\n"),
+            "ship_interval_seconds",
+        );
+        check_err(
+            &format!("{GATEWAY_CONFIG}\n[hall_service]\nurl = \"https://h\"\nca_file = \"/nonexistent.pem\"\n"),
+            "hall_service.ca_file",
+        );
+    }
+
+    #[test]
     fn http_is_allowed_only_to_loopback() {
         let local = GATEWAY_CONFIG.replace("https://gateway.test.invalid", "http://127.0.0.1:8080");
         assert!(Config::parse(&local).is_ok());
