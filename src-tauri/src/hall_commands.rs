@@ -95,7 +95,8 @@ pub(crate) async fn hall_export(
         "events": written.as_ref().ok().map(|w| w.events),
         "files": written.as_ref().map(|w| w.files.clone()).unwrap_or_default(),
     });
-    let event = AuditEvent { error_code, detail: Some(detail.to_string()), ..AuditEvent::new(AuditKind::AuditExport, outcome) };
+    let event =
+        AuditEvent { error_code, detail: Some(detail.to_string()), ..AuditEvent::new(AuditKind::AuditExport, outcome) };
     match written {
         Ok(written) => {
             station.audit(&event)?;
@@ -121,7 +122,8 @@ async fn export_counters(
     format: &str,
     dir: &Path,
 ) -> Result<HallExportResultDto, Error> {
-    let report: HallDay = hall.client.get(&hall.key, &path("/v1/report", &[("date", Some(day.to_owned()))]), now(counter)).await?;
+    let report: HallDay =
+        hall.client.get(&hall.key, &path("/v1/report", &[("date", Some(day.to_owned()))]), now(counter)).await?;
     let mut names: Vec<&str> = Vec::new();
     for c in report.counters.iter().filter(|c| c.events > 0) {
         // The export asks by counter name: a name twice (two halls) is one request for both.
@@ -133,7 +135,8 @@ async fn export_counters(
     progress(app, 0, total);
     let mut result = HallExportResultDto::default();
     for (done, name) in names.into_iter().enumerate() {
-        let query = [("date", Some(day.to_owned())), ("counter", Some(name.to_owned())), ("format", Some(format.to_owned()))];
+        let query =
+            [("date", Some(day.to_owned())), ("counter", Some(name.to_owned())), ("format", Some(format.to_owned()))];
         let sets: Vec<ExportSet> = hall.client.get(&hall.key, &path("/v1/export", &query), now(counter)).await?;
         for set in sets {
             let dir = dir.to_owned();
@@ -281,7 +284,13 @@ fn ship_round(counter: &Counter, hall: &HallLink) -> Result<ShipReport, Error> {
     let station = counter.desk.station();
     let now = station.clock().now_china();
     tokio::task::block_in_place(|| {
-        tokio::runtime::Handle::current().block_on(shipping::ship(station.cache(), &hall.key, &hall.client, &hall.scope, now))
+        tokio::runtime::Handle::current().block_on(shipping::ship(
+            station.cache(),
+            &hall.key,
+            &hall.client,
+            &hall.scope,
+            now,
+        ))
     })
 }
 
@@ -300,7 +309,10 @@ mod tests {
                 ("uscc", Some("91440101MA5CXXXX1A".into())),
             ],
         );
-        assert_eq!(path, "/v1/events?date=2026-11-30&clerk=%E7%8E%8B+%E5%B0%8F%26%E6%98%8E%3D1&uscc=91440101MA5CXXXX1A");
+        assert_eq!(
+            path,
+            "/v1/events?date=2026-11-30&clerk=%E7%8E%8B+%E5%B0%8F%26%E6%98%8E%3D1&uscc=91440101MA5CXXXX1A"
+        );
     }
 
     #[test]

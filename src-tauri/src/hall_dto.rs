@@ -199,7 +199,11 @@ mod tests {
             slowest_biz_num: Some("YS-440106001-B07-20261130-0012".into()),
             failures_by_reason: vec![count("GATEWAY_TIMEOUT", "网关响应超时", 5)],
             by_hour: (0..24).map(|hour| HourCount { hour, events: 1, scans: 0, failures: 0 }).collect(),
-            by_item: vec![count("", "（不涉及事项）", 40), count("SP-001", "大厅的名字", 24), count("GS-010", "企业登记信息变更", 17)],
+            by_item: vec![
+                count("", "（不涉及事项）", 40),
+                count("SP-001", "大厅的名字", 24),
+                count("GS-010", "企业登记信息变更", 17),
+            ],
             by_clerk: vec![count("wangxm", "wangxm", 29), count("zhoul", "zhoul", 40)],
             by_kind: vec![count("scan", "扫码", 160)],
             counters: vec![CounterDay {
@@ -238,7 +242,10 @@ mod tests {
         let counter = &dto["counters"][0];
         assert_eq!(counter["ackedSeq"], 30417);
         assert_eq!(counter["lastAt"], "2026-11-30T15:03:44+08:00");
-        assert_eq!((counter["hall"].as_str(), counter["counter"].as_str(), &counter["gaps"]), (Some("440106001"), Some("B07"), &json!(2)));
+        assert_eq!(
+            (counter["hall"].as_str(), counter["counter"].as_str(), &counter["gaps"]),
+            (Some("440106001"), Some("B07"), &json!(2))
+        );
         assert!(counter.get("lastContactAt").is_none());
         // Alarms: only the kinds the window has words for, `at` the last time.
         let alarms = dto["alarms"].as_array().unwrap();
@@ -247,7 +254,9 @@ mod tests {
         assert_eq!(alarms[0]["at"], "2026-11-30T15:04:01+08:00");
         assert_eq!((&alarms[0]["counter"], &alarms[0]["seq"]), (&json!("B07"), &json!(30418)));
         // This counter's names where it has them, the hall's otherwise; the blank key stays the hall's.
-        let labels = |list: &Value| list.as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let labels = |list: &Value| {
+            list.as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
         assert_eq!(labels(&dto["byItem"]), ["（不涉及事项）", "食品经营许可（新办）", "企业登记信息变更"]);
         assert_eq!(labels(&dto["byClerk"]), ["王小明", "zhoul"]);
     }
@@ -285,7 +294,10 @@ mod tests {
         assert_eq!(row["counter"], "B07");
         assert_eq!((row["kindLabel"].as_str(), row["outcomeLabel"].as_str()), (Some("取证"), Some("失败")));
         assert_eq!(row["reason"], yueshang_core::audit::export::reason_label(Some("GATEWAY_TIMEOUT")));
-        assert_eq!((&row["operator"], &row["itemCode"], &row["at"]), (&json!(""), &json!("SP-001"), &json!("2026-11-30T09:00:07+08:00")));
+        assert_eq!(
+            (&row["operator"], &row["itemCode"], &row["at"]),
+            (&json!(""), &json!("SP-001"), &json!("2026-11-30T09:00:07+08:00"))
+        );
     }
 
     #[test]

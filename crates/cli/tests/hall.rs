@@ -329,6 +329,19 @@ fn three_counters_ship_and_each_counters_export_from_the_hall_verifies() {
     let (code, json) = pcs[0].ship();
     assert_eq!((code, json["shipped"].as_u64()), (0, Some(0)), "{json}");
 
+    // The counter's own export carries the hall's countersignature of what it shipped.
+    let out = tempfile::tempdir().unwrap();
+    let (code, json) = run_json(&[
+        "audit", "export", "--date", &today(), "--format", "csv", "--out-dir", out.path().to_str().unwrap(),
+        "--config", &pcs[0].config(), "--data-dir", &pcs[0].data(), "--json",
+    ]);
+    assert_eq!(code, 0, "{json}");
+    let witness = |ext: &str| {
+        let file = json["files"].as_array().unwrap().iter().map(|f| PathBuf::from(f.as_str().unwrap()));
+        file.into_iter().find(|f| f.to_str().unwrap().ends_with(ext)).unwrap_or_else(|| panic!("no {ext}: {json}"))
+    };
+    assert!(openssl_verifies(&witness(".witness.pub.pem"), &witness(".witness.checkpoint"), &witness(".witness.sig")));
+
     let date = today();
     let report = hall.report(&date);
     let counters = report["counters"].as_array().unwrap();

@@ -278,8 +278,37 @@ fn write_export(
     let seal = |hashes| {
         cache.transaction(|tx| checkpoint::store(tx, key, scope, (first_seq, last_seq), hashes, request.now))
     };
-    let (events, signed, files) = write_files(walk, (first_seq, last_seq), &target, progress, seal)?;
+    let (events, signed, mut files) = write_files(walk, (first_seq, last_seq), &target, progress, seal)?;
+    files.extend(write_hall_witness(cache, &target, (first_seq, last_seq))?);
     Ok(ExportReport { events, first_seq, last_seq, head: signed.checkpoint.head.clone(), files })
+}
+
+/// The hall's countersignature of the widest checkpoint this counter shipped that ends inside the
+/// range (`shipping`), when there is one: `<stem>.witness.checkpoint`, `.witness.sig` and
+/// `.witness.pub.pem`. An auditor verifies it with OpenSSL like the counter's own, and finds its
+/// `head` as the hash of the row at its `last_seq`: the hall had seen these rows, unchanged.
+fn write_hall_witness(cache: &Cache, target: &ExportTarget<'_>, (first_seq, last_seq): (i64, i64)) -> Result<Vec<PathBuf>> {
+    let witness: Option<(String, Vec<u8>, String)> = cache.read(|conn| {
+        use rusqlite::OptionalExtension as _;
+        Ok(conn
+            .query_row(
+                "SELECT checkpoint_text, hall_signature, hall_public_pem FROM hall_witnesses
+                 WHERE last_seq BETWEEN ?1 AND ?2 ORDER BY last_seq DESC, first_seq LIMIT 1",
+                rusqlite::params![first_seq, last_seq],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    })?;
+    let Some((text, signature, public_pem)) = witness else { return Ok(Vec::new()) };
+    let mut files = Vec::new();
+    for (ext, bytes) in
+        [("witness.checkpoint", text.as_bytes()), ("witness.sig", signature.as_slice()), ("witness.pub.pem", public_pem.as_bytes())]
+    {
+        let path = target.out_dir.join(format!("{}.{ext}", target.stem));
+        write_whole(&path, |file| file.write_all(bytes))?;
+        files.push(path);
+    }
+    Ok(files)
 }
 
 /// Where an export's files go: `<stem>.<ext>` in `out_dir`, the formats asked for.

@@ -124,3 +124,49 @@ fn the_wait_after_failures_doubles_to_five_minutes_and_is_spread() {
     assert_eq!(retry_delay(30, 1.0), Duration::from_secs(300));
     assert_eq!(retry_delay(30, 0.0), Duration::from_secs(150));
 }
+
+#[test]
+fn the_halls_countersignature_goes_into_the_counters_own_export() {
+    let cache = Cache::open_in_memory().unwrap();
+    let key = CounterKey::load_or_create(&cache).unwrap();
+    let hall = CounterKey::load_or_create(&Cache::open_in_memory().unwrap()).unwrap();
+    for minute in 0..6 {
+        append(&cache, at(29, 9, minute), "scan");
+    }
+    let prepared = next_batch(&cache, &key, &scope(), 0, at(29, 10, 0)).unwrap();
+    let signed = prepared.signed.as_ref().unwrap();
+    let witness = wire::Witness {
+        first_seq: 1,
+        last_seq: 6,
+        signature: base64::engine::general_purpose::STANDARD.encode(hall.sign(signed.text.as_bytes())),
+        hall_public_pem: hall.public_pem(),
+    };
+    pin_hall_key(&cache, &hall.public_pem(), 0, at(29, 10, 0)).unwrap();
+    let ack = Ack { acked_seq: 6, stored: 6, records: 0, witness: Some(witness) };
+    accept(&cache, &prepared, &ack, &hall.public_pem(), at(29, 10, 0)).unwrap();
+    assert_eq!(status(&cache).unwrap(), ShipStatus { acked_seq: 6, acked_at: status(&cache).unwrap().acked_at, behind: 0, witnesses: 1 });
+
+    let out = tempfile::tempdir().unwrap();
+    let request = crate::audit::export::ExportRequest {
+        by: &ctx(),
+        range: (1, 6),
+        formats: crate::audit::export::Formats { csv: true, xlsx: false },
+        out_dir: out.path(),
+        stem: "day",
+        now: at(29, 11, 0),
+    };
+    let report = crate::audit::export::export(&cache, &key, &request).unwrap();
+    let names: Vec<String> =
+        report.files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(names.ends_with(&["day.witness.checkpoint".into(), "day.witness.sig".into(), "day.witness.pub.pem".into()]), "{names:?}");
+    let text = std::fs::read(out.path().join("day.witness.checkpoint")).unwrap();
+    let signature = std::fs::read(out.path().join("day.witness.sig")).unwrap();
+    assert!(verify_signature(&hall.public_pem(), &text, &signature));
+    let checkpoint = crate::audit::checkpoint::Checkpoint::parse(std::str::from_utf8(&text).unwrap()).unwrap();
+    assert_eq!(checkpoint.head, report.head, "the hall witnessed the export's last row");
+
+    // A forged countersignature is never kept.
+    let mut forged = ack.clone();
+    forged.witness.as_mut().unwrap().signature = base64::engine::general_purpose::STANDARD.encode(key.sign(b"other"));
+    assert_eq!(accept(&cache, &prepared, &forged, &hall.public_pem(), at(29, 10, 0)).unwrap_err().code, ErrorCode::HallRefused);
+}
