@@ -264,10 +264,22 @@ pub(crate) fn start_hall_shipping(app: AppHandle) {
                     // Messages and details name codes, seqs and fingerprints, never a key.
                     match err.code {
                         ErrorCode::ChainFork | ErrorCode::HallRefused | ErrorCode::CounterNotEnrolled => {
-                            tracing::error!(code = %err.code, message = %err.message, detail = ?err.detail, failures, "the hall service refused this counter's audit chain")
+                            tracing::error!(
+                                code = %err.code,
+                                message = %err.message,
+                                detail = ?err.detail,
+                                failures,
+                                "the hall service refused this counter's audit chain"
+                            )
                         }
                         _ => {
-                            tracing::warn!(code = %err.code, message = %err.message, detail = ?err.detail, failures, "could not ship to the hall service")
+                            tracing::warn!(
+                                code = %err.code,
+                                message = %err.message,
+                                detail = ?err.detail,
+                                failures,
+                                "could not ship to the hall service"
+                            )
                         }
                     }
                     shipping::retry_delay(failures, jitter())
@@ -313,6 +325,10 @@ mod tests {
             path,
             "/v1/events?date=2026-11-30&clerk=%E7%8E%8B+%E5%B0%8F%26%E6%98%8E%3D1&uscc=91440101MA5CXXXX1A"
         );
+        // What the client signs (the joined URL's path and query) is this text unchanged: what the
+        // hall receives and checks the signature over.
+        let joined = url::Url::parse("https://hall.example:8443/").unwrap().join(path.trim_start_matches('/')).unwrap();
+        assert_eq!(&joined[url::Position::BeforePath..], path);
     }
 
     #[test]

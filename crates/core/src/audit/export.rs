@@ -359,11 +359,14 @@ pub fn write_signed(
     Ok(files)
 }
 
+/// Gives each row of a range, in order, to the function it is handed.
+type Walk<'a> = dyn FnMut(&mut dyn FnMut(ChainedEvent) -> Result<()>) -> Result<()> + 'a;
+
 /// Streams the rows `walk` gives into the CSV and XLSX asked for, each checked to follow the one
 /// before from `first_seq` on, then has `seal` sign (or vouch for) the range from what the walk
 /// computed, and writes the checkpoint files. A row that does not verify stops it with no file left.
 fn write_files(
-    walk: &mut dyn FnMut(&mut dyn FnMut(ChainedEvent) -> Result<()>) -> Result<()>,
+    walk: &mut Walk<'_>,
     (first_seq, last_seq): (i64, i64),
     target: &ExportTarget<'_>,
     progress: &mut dyn FnMut(u64, u64),

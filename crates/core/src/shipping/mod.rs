@@ -98,7 +98,7 @@ struct Prepared {
     batch: Batch,
     signed: Option<SignedCheckpoint>,
     /// `(biz_num, state)` of the records in the batch.
-    records: Vec<(String, String)>,
+    records: RecordStates,
 }
 
 /// The events after `acked_seq` (at most [`wire::MAX_BATCH_EVENTS`], about
@@ -194,8 +194,11 @@ fn anchor(conn: &Connection, acked_seq: i64) -> Result<Option<wire::Anchor>> {
     Ok(hash.map(|hash| wire::Anchor { seq: acked_seq, hash }))
 }
 
+/// `(biz_num, outbox state)` of records sent to the hall.
+type RecordStates = Vec<(String, String)>;
+
 /// Handling records whose current state the hall has not received, oldest first.
-fn unshipped_records(conn: &Connection) -> Result<(Vec<WireRecord>, Vec<(String, String)>)> {
+fn unshipped_records(conn: &Connection) -> Result<(Vec<WireRecord>, RecordStates)> {
     let mut stmt = conn.prepare(
         "SELECT o.biz_num, o.auth_id, o.uscc, o.service_item_code, o.service_item_name, o.status, o.reason,
                 o.used_license_codes, o.operator_json, o.submitted_at, o.state, o.record_id, o.sent_at
