@@ -15,10 +15,9 @@ pub(crate) struct HallServiceDto {
     pub(crate) url: String,
 }
 
-/// The alarm kinds the window has words for (ui HallAlarms: a kind without them breaks the list).
-/// The hall's `unenrolled` (a key it does not know tried to ship) names no counter of the hall and
-/// stays in the hall's log and `yueshang hall report` until the window learns it.
-const SHOWN_ALARMS: [&str; 3] = ["fork", "bad_signature", "gap"];
+/// The alarm kinds the window has words for (ui HallAlarms: a kind without them breaks the list);
+/// a kind a newer hall service adds stays in `yueshang hall report` until the window learns it.
+const SHOWN_ALARMS: [&str; 4] = ["fork", "bad_signature", "gap", "unenrolled"];
 
 /// The hall's day: the same figures as this counter's (`DaySummaryDto`, success rate included),
 /// then every counter and the alarms.
@@ -215,7 +214,11 @@ mod tests {
                 gaps: 2,
                 last_contact_at: Some("2026-11-30T15:04:01+08:00".into()),
             }],
-            alarms: vec![alarm("unenrolled", None, None), alarm("fork", Some("B07"), Some(30418))],
+            alarms: vec![
+                alarm("unenrolled", None, None),
+                alarm("fork", Some("B07"), Some(30418)),
+                alarm("a_kind_of_a_newer_hall", Some("B09"), None),
+            ],
             records: 133,
         }
     }
@@ -249,10 +252,11 @@ mod tests {
         assert!(counter.get("lastContactAt").is_none());
         // Alarms: only the kinds the window has words for, `at` the last time.
         let alarms = dto["alarms"].as_array().unwrap();
-        assert_eq!(alarms.len(), 1);
-        assert_eq!(alarms[0]["kind"], "fork");
-        assert_eq!(alarms[0]["at"], "2026-11-30T15:04:01+08:00");
-        assert_eq!((&alarms[0]["counter"], &alarms[0]["seq"]), (&json!("B07"), &json!(30418)));
+        assert_eq!(alarms.len(), 2);
+        assert_eq!((&alarms[0]["kind"], &alarms[0]["counter"], &alarms[0]["seq"]), (&json!("unenrolled"), &json!(""), &Value::Null));
+        assert_eq!(alarms[1]["kind"], "fork");
+        assert_eq!(alarms[1]["at"], "2026-11-30T15:04:01+08:00");
+        assert_eq!((&alarms[1]["counter"], &alarms[1]["seq"]), (&json!("B07"), &json!(30418)));
         // This counter's names where it has them, the hall's otherwise; the blank key stays the hall's.
         let labels = |list: &Value| {
             list.as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap().to_owned()).collect::<Vec<_>>()

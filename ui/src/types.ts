@@ -331,7 +331,7 @@ export interface HallCounterRow {
   /** Missing seq ranges. */
   gaps: number;
 }
-export type HallAlarmKind = 'fork' | 'bad_signature' | 'gap';
+export type HallAlarmKind = 'fork' | 'bad_signature' | 'gap' | 'unenrolled';
 /** Something the hall service found wrong with a counter's audit chain. */
 export interface HallAlarm {
   hall: string;

@@ -241,6 +241,13 @@ fn assert_hall_holds(hall: &Hall, pc: &CounterPc) {
     assert_eq!(cells[3], count.to_string(), "gapless from 1");
     assert_eq!(cells[4], count.to_string(), "acknowledged to the last");
     assert_eq!(cells[5], head, "the same chain head");
+    // The day's counts, kept as events are stored, agree with the events themselves.
+    let counted = hall.sql(&format!(
+        "SELECT (SELECT COALESCE(SUM(events), 0) FROM day_counts WHERE counter_ref = '{HALL}/{0}'),
+                (SELECT COALESCE(SUM(events), 0) FROM counter_days WHERE counter_ref = '{HALL}/{0}')",
+        pc.name
+    ));
+    assert_eq!(counted, format!("{count}|{count}"), "{}: counted vs stored", pc.name);
 }
 
 /// An auditor's own few lines (audit-format.md §5 steps 1 and 2) over a hall export's CSV.
@@ -348,6 +355,12 @@ fn three_counters_ship_and_each_counters_export_from_the_hall_verifies() {
     assert_eq!(counters.len(), 3, "{report}");
     let total: u64 = counters.iter().map(|c| c["events"].as_u64().unwrap()).sum();
     assert_eq!(report["events"].as_u64(), Some(total));
+    let recount = hall.sql(&format!(
+        "SELECT count(*), count(DISTINCT biz_num) FILTER (WHERE kind = 'exchange' AND outcome = 'ok'),
+                count(*) FILTER (WHERE kind IN ('scan', 'scan_rejected')) FROM events WHERE day = '{date}'"
+    ));
+    let figures = format!("{}|{}|{}", report["events"], report["customers"], report["scans"]);
+    assert_eq!(figures, recount, "the summary equals a count of the events");
     assert!(report["scans"].as_u64().unwrap() >= 4 && report["customers"].as_u64().unwrap() >= 2, "{report}");
     assert!(report["alarms"].as_array().unwrap().is_empty(), "{report}");
 

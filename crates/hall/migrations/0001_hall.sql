@@ -45,6 +45,35 @@ CREATE TABLE events (
     PRIMARY KEY (counter_ref, seq)
 );
 CREATE INDEX events_day ON events (day, counter_ref);
+-- The day's distinct customers and its scan times, read without touching the day's other rows.
+CREATE INDEX events_customers ON events (day, biz_num) WHERE kind = 'exchange' AND outcome = 'ok';
+CREATE INDEX events_scan_ms ON events (day, scan_ms) INCLUDE (biz_num) WHERE kind = 'scan_done' AND scan_ms IS NOT NULL;
+
+-- The day at a glance, counted as events are stored (in the same transaction): a hall's day of
+-- 180 000 events is summed from a few thousand rows instead of read again.
+CREATE TABLE day_counts (
+    day               date NOT NULL,
+    counter_ref       text NOT NULL REFERENCES counters (counter_ref),
+    hour              smallint NOT NULL,
+    kind              text NOT NULL,
+    outcome           text NOT NULL,
+    error_code        text NOT NULL,
+    service_item_code text NOT NULL,
+    operator_account  text NOT NULL,
+    events            bigint NOT NULL,
+    PRIMARY KEY (day, counter_ref, hour, kind, outcome, error_code, service_item_code, operator_account)
+);
+
+-- Each counter's part of a day: how many events, its lowest and highest seq that day, its last `at`.
+CREATE TABLE counter_days (
+    day          date NOT NULL,
+    counter_ref  text NOT NULL REFERENCES counters (counter_ref),
+    events       bigint NOT NULL,
+    first_seq    bigint NOT NULL,
+    last_seq     bigint NOT NULL,
+    last_at      text NOT NULL,
+    PRIMARY KEY (day, counter_ref)
+);
 
 -- Append-only: a row once stored is evidence. (IT may drop the trigger for a deliberate purge.)
 CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -354,7 +354,7 @@ async fn insert_events(
         params.push(field);
     }
     params.extend([&scan_ms as &(dyn tokio_postgres::types::ToSql + Sync), &prev, &hash]);
-    let inserted = tx
+    let inserted: u64 = tx
         .execute(
             "INSERT INTO events (counter_ref, seq, day, at, kind, outcome, error_code, operator_account, hall_code,
                  counter, service_item_code, biz_num, uscc, auth_id, license_code, detail, scan_ms, prev_hash, hash)
@@ -365,7 +365,67 @@ async fn insert_events(
             &params,
         )
         .await?;
+    // Under the counter's row lock only events after the stored head get here: all are new.
+    if inserted != events.len() as u64 {
+        return Err(Refused::store(format!("{counter_ref}: {inserted} of {} events inserted", events.len())));
+    }
+    count_day(tx, counter_ref, day, events).await?;
     Ok(inserted)
+}
+
+/// The day's counts grouped as the day at a glance reads them, and the counter's part of the day.
+async fn count_day(
+    tx: &tokio_postgres::Transaction<'_>,
+    counter_ref: &str,
+    day: NaiveDate,
+    events: &[&ChainedEvent],
+) -> Result<(), Refused> {
+    type Group<'a> = (i16, &'a str, &'a str, &'a str, &'a str, &'a str);
+    let mut groups: std::collections::HashMap<Group<'_>, i64> = std::collections::HashMap::new();
+    for e in events {
+        let hour = e.field("at").and_then(|at| at.get(11..13)).and_then(|h| h.parse().ok()).filter(|h| *h < 24);
+        let text = |name: &str| e.field(name).unwrap_or("");
+        let key = (
+            hour.unwrap_or(0),
+            text("kind"),
+            text("outcome"),
+            text("error_code"),
+            text("service_item_code"),
+            text("operator_account"),
+        );
+        *groups.entry(key).or_default() += 1;
+    }
+    let n = groups.len();
+    let (mut hours, mut counts) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut texts: [Vec<&str>; 5] = Default::default();
+    for ((hour, kind, outcome, code, item, clerk), count) in &groups {
+        hours.push(*hour);
+        counts.push(*count);
+        for (column, value) in texts.iter_mut().zip([kind, outcome, code, item, clerk]) {
+            column.push(*value);
+        }
+    }
+    let [kinds, outcomes, codes, items, clerks] = &texts;
+    tx.execute(
+        "INSERT INTO day_counts (day, counter_ref, hour, kind, outcome, error_code, service_item_code, operator_account, events)
+         SELECT $1, $2, * FROM unnest($3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+         ON CONFLICT (day, counter_ref, hour, kind, outcome, error_code, service_item_code, operator_account)
+         DO UPDATE SET events = day_counts.events + excluded.events",
+        &[&day, &counter_ref, &hours, kinds, outcomes, codes, items, clerks, &counts],
+    )
+    .await?;
+    let (first, last) = (events[0], events[events.len() - 1]);
+    let last_at = events.iter().filter_map(|e| e.field("at")).max().unwrap_or("");
+    tx.execute(
+        "INSERT INTO counter_days (day, counter_ref, events, first_seq, last_seq, last_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (day, counter_ref) DO UPDATE SET events = counter_days.events + excluded.events,
+             first_seq = least(counter_days.first_seq, excluded.first_seq),
+             last_seq = greatest(counter_days.last_seq, excluded.last_seq),
+             last_at = greatest(counter_days.last_at, excluded.last_at)",
+        &[&day, &counter_ref, &(events.len() as i64), &first.seq(), &last.seq(), &last_at],
+    )
+    .await?;
+    Ok(())
 }
 
 async fn upsert_records(

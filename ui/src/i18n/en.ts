@@ -388,8 +388,10 @@ export const en: Messages = {
   'hall.alarm.fork': 'Counter {counter}: audit chain forked: record {seq} differs from the one the hall keeps',
   'hall.alarm.bad_signature': 'Counter {counter}: bad signature: record {seq} does not verify',
   'hall.alarm.gap': 'Counter {counter}: gap: the hall is missing records from {seq}',
+  'hall.alarm.unenrolled': 'A key no counter is enrolled with tried to send audit records; the hall refused them',
   'hall.alarm.at': 'recorded by the hall at {time}',
   'hall.alarm.adviceChain': 'Do not export at that counter any more; ask IT to examine that PC.',
+  'hall.alarm.adviceUnenrolled': 'Unknown key: for a newly installed counter, IT enrolls it with yueshang hall enroll; otherwise find out where it comes from.',
   'hall.alarm.adviceGap': 'Gaps: check that the counter\'s PC is on and connected; if a gap stays, ask IT.',
 
   'events.filters': 'Filters',

@@ -386,8 +386,10 @@ export const zhCN = {
   'hall.alarm.fork': '窗口 {counter} 审计链分叉：第 {seq} 条与大厅已存记录不一致',
   'hall.alarm.bad_signature': '窗口 {counter} 签名无效：第 {seq} 条的签名校验未通过',
   'hall.alarm.gap': '窗口 {counter} 记录缺口：大厅缺少第 {seq} 条起的记录',
+  'hall.alarm.unenrolled': '未登记的窗口密钥尝试上传审计记录，大厅已拒收',
   'hall.alarm.at': '大厅记录于 {time}',
   'hall.alarm.adviceChain': '请勿继续在该窗口导出；请联系信息科核查该电脑。',
+  'hall.alarm.adviceUnenrolled': '未登记的密钥：新装的窗口请信息科用 yueshang hall enroll 登记；不明来源请核查。',
   'hall.alarm.adviceGap': '记录缺口：请确认该窗口的电脑已开机并联网；缺口一直不消失时请联系信息科。',
 
   'events.filters': '筛选',
