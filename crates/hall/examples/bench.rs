@@ -173,6 +173,25 @@ async fn main() {
         latencies.last().unwrap().as_millis()
     );
 
+    // The same hall unloaded: one counter alone sends its batches one after the other.
+    let alone = counter_day(counters, 840, &date);
+    store.enroll(HALL, &alone.name, &alone.key.public_pem()).await.expect("enroll");
+    let client = HallClient::new(&settings).unwrap();
+    let mut unloaded = Vec::new();
+    for batch in batches(&alone) {
+        let sent = Instant::now();
+        client.send(&alone.key, &batch, SystemClock.now_china()).await.map_err(|e| format!("{e:?}")).expect("taken");
+        unloaded.push(sent.elapsed());
+    }
+    unloaded.sort();
+    println!(
+        "batch latency with the hall otherwise idle ({} batches of one counter, in turn): p50 {} ms, max {} ms",
+        unloaded.len(),
+        percentile(&unloaded, 0.5).as_millis(),
+        unloaded.last().unwrap().as_millis()
+    );
+    let total = total + alone.events.len();
+
     let day = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap();
     let mut summaries = Vec::new();
     for _ in 0..7 {
