@@ -215,6 +215,27 @@ test('a fork alarm: a red block above the 全厅 view names the counter, the rec
   }
 });
 
+test('an unknown key that tried to ship is an alarm with its own advice, not the chain\'s', async () => {
+  const unenrolled = {
+    hall: '', counter: '', seq: null, kind: 'unenrolled', at: `${TODAY}T08:01:00+08:00`,
+    message: '未登记的密钥（指纹 0f3a9c2d4e5b6a7c…）尝试上传审计记录，大厅已拒收。',
+  };
+  const page = await openView({ hall_day_summary: { value: hallSummary(TODAY, { alarms: [unenrolled] }) } });
+  try {
+    await page.getByTestId('sup-scope-hall').click();
+    const item = page.getByTestId('hall-alarm');
+    await item.waitFor();
+    const text = await item.innerText();
+    assert.match(text, /未登记的窗口密钥尝试上传审计记录，大厅已拒收/);
+    assert.match(text, /指纹 0f3a9c2d4e5b6a7c/);
+    assert.match(await page.getByTestId('hall-alarms').innerText(), /新装的窗口请信息科用 yueshang hall enroll 登记/);
+    assert.equal(await page.getByTestId('hall-alarm-advice').count(), 0, 'no counter to stop exporting from');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await closePage(page);
+  }
+});
+
 test('a fork alarm in 大字模式 at 1366×768', async () => {
   const page = await openView({ hall_day_summary: { value: hallSummary(TODAY, { alarms: [FORK] }) } }, { storage: { 'yueshang.largeType': '1' } });
   try {

@@ -595,7 +595,9 @@ fn a_city_database_subscribes_to_the_halls_tables_by_logical_replication() {
         assert_eq!(pc.ship().0, 0);
     }
     // README's steps, verbatim in spirit: publish on the hall, copy the schema, subscribe in the city.
-    hall.sql("CREATE PUBLICATION yueshang_hall FOR TABLE counters, events, checkpoints, witness_keys, records");
+    hall.sql(
+        "CREATE PUBLICATION yueshang_hall FOR TABLE counters, events, checkpoints, witness_keys, records, day_counts, counter_days",
+    );
     let city = Cluster::start();
     city.create_database("city");
     let schema = Command::new("pg_dump")
@@ -634,4 +636,10 @@ fn a_city_database_subscribes_to_the_halls_tables_by_logical_replication() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(city.psql("city", "SELECT count(*) FROM checkpoints"), hall.sql("SELECT count(*) FROM checkpoints"));
+    let counted = "SELECT sum(events) FROM day_counts";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while city.psql("city", counted) != hall.sql(counted) {
+        assert!(Instant::now() < deadline, "the city's day counts: {}", city.psql("city", counted));
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
