@@ -253,7 +253,10 @@ mod tests {
         // Alarms: only the kinds the window has words for, `at` the last time.
         let alarms = dto["alarms"].as_array().unwrap();
         assert_eq!(alarms.len(), 2);
-        assert_eq!((&alarms[0]["kind"], &alarms[0]["counter"], &alarms[0]["seq"]), (&json!("unenrolled"), &json!(""), &Value::Null));
+        assert_eq!(
+            (&alarms[0]["kind"], &alarms[0]["counter"], &alarms[0]["seq"]),
+            (&json!("unenrolled"), &json!(""), &Value::Null)
+        );
         assert_eq!(alarms[1]["kind"], "fork");
         assert_eq!(alarms[1]["at"], "2026-11-30T15:04:01+08:00");
         assert_eq!((&alarms[1]["counter"], &alarms[1]["seq"]), (&json!("B07"), &json!(30418)));

@@ -185,12 +185,17 @@ async fn enroll(args: EnrollArgs) -> Result<(), Error> {
         Error::with_fact(ErrorCode::ConfigInvalid, "--counter 应写成 大厅编码/窗口号，例如 4401061/B07。")
     })?;
     let pem = std::fs::read_to_string(&args.key).map_err(|e| {
-        Error::with_fact(ErrorCode::ConfigInvalid, format!("无法读取公钥文件 {}。", args.key.display())).detail(e.to_string())
+        Error::with_fact(ErrorCode::ConfigInvalid, format!("无法读取公钥文件 {}。", args.key.display()))
+            .detail(e.to_string())
     })?;
     let store = Store::open(&args.db, 2).await?;
     let enrolled = store.enroll(hall, counter, &pem).await?;
     if args.json {
-        output::print_json(&EnrolledDto { hall: &enrolled.hall, counter: &enrolled.counter, key: &enrolled.key_fingerprint });
+        output::print_json(&EnrolledDto {
+            hall: &enrolled.hall,
+            counter: &enrolled.counter,
+            key: &enrolled.key_fingerprint,
+        });
     } else {
         say!("已登记 {}，密钥指纹 {}", enrolled.counter_ref, enrolled.key_fingerprint);
     }
@@ -230,13 +235,20 @@ async fn ship(args: ShipArgs) -> ExitCode {
                     behind: report.behind,
                 });
             } else {
-                say!("已上传 {} 条审计记录、{} 条申办；大厅已确认到第 {} 条。", report.shipped, report.records, report.acked_seq);
+                say!(
+                    "已上传 {} 条审计记录、{} 条申办；大厅已确认到第 {} 条。",
+                    report.shipped,
+                    report.records,
+                    report.acked_seq
+                );
             }
             ExitCode::SUCCESS
         }
         Err(err) => match fork_seq(&err) {
             Some(seq) if json => {
-                output::print_json(&ForkEnvelope { error: ForkDto { code: err.code.as_str(), message: &err.message, seq } });
+                output::print_json(&ForkEnvelope {
+                    error: ForkDto { code: err.code.as_str(), message: &err.message, seq },
+                });
                 ExitCode::from(output::EXIT_FAILED)
             }
             _ => output::fail(&err, json),
@@ -248,9 +260,16 @@ async fn ship_now(args: ShipArgs) -> Result<shipping::ShipReport, Error> {
     let loaded = ConfigFiles::find(args.config.clone())
         .load()?
         .ok_or_else(|| Error::config("hall_service", "缺失：没有找到配置文件（用 --config 指定）"))?;
-    let hall_service =
-        loaded.config.hall_service.clone().ok_or_else(|| Error::config("hall_service", "缺失：配置中没有 [hall_service] url"))?;
-    let counter = loaded.config.counter.clone().ok_or_else(|| Error::config("hall", "缺失（上传需要本窗口的大厅编码和窗口号）"))?;
+    let hall_service = loaded
+        .config
+        .hall_service
+        .clone()
+        .ok_or_else(|| Error::config("hall_service", "缺失：配置中没有 [hall_service] url"))?;
+    let counter = loaded
+        .config
+        .counter
+        .clone()
+        .ok_or_else(|| Error::config("hall", "缺失（上传需要本窗口的大厅编码和窗口号）"))?;
     let cache = open_counter_cache(args.config.as_deref(), args.data_dir)?;
     let key = CounterKey::load_or_create(&cache)?;
     let client = HallClient::new(&hall_service)?;
@@ -318,7 +337,16 @@ async fn export(args: ExportArgs) -> Result<(), Error> {
         say!("这些日期没有任何窗口的记录。");
     } else {
         for c in &written {
-            say!("{} {}/{}：{} 条（第 {}–{} 条）→ {}", c.date, c.hall, c.counter, c.events, c.first_seq, c.last_seq, c.stem);
+            say!(
+                "{} {}/{}：{} 条（第 {}–{} 条）→ {}",
+                c.date,
+                c.hall,
+                c.counter,
+                c.events,
+                c.first_seq,
+                c.last_seq,
+                c.stem
+            );
         }
     }
     Ok(())

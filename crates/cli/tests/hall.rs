@@ -94,7 +94,16 @@ impl Hall {
 
     fn serve(db: &Cluster, dir: &Path, addr: &str) -> Service {
         let key = dir.join("witness.pem");
-        Service::start(&["hall", "serve", "--db", &db.url_for("hall"), "--addr", addr, "--witness-key", key.to_str().unwrap()])
+        Service::start(&[
+            "hall",
+            "serve",
+            "--db",
+            &db.url_for("hall"),
+            "--addr",
+            addr,
+            "--witness-key",
+            key.to_str().unwrap(),
+        ])
     }
 
     fn url(&self) -> String {
@@ -148,8 +157,17 @@ impl CounterPc {
         let (code, json) = run_json(&["sim", "issue-code", "--sim", &sim.url, "--enterprise", uscc, "--json"]);
         assert_eq!(code, 0, "{json}");
         let payload = json["payload"].as_str().unwrap().to_owned();
-        let (code, json) =
-            run_json(&["scan", &payload, "--config", &self.config(), "--sim", &sim.url, "--data-dir", &self.data(), "--json"]);
+        let (code, json) = run_json(&[
+            "scan",
+            &payload,
+            "--config",
+            &self.config(),
+            "--sim",
+            &sim.url,
+            "--data-dir",
+            &self.data(),
+            "--json",
+        ]);
         assert!(code == 0 || code == 3, "scan: {json}");
     }
 
@@ -170,8 +188,17 @@ impl CounterPc {
     fn enroll(&self, hall: &Hall) {
         let key = self.public_key_file();
         let counter = format!("{HALL}/{}", self.name);
-        let (code, json) =
-            run_json(&["hall", "enroll", "--db", &hall.url(), "--counter", &counter, "--key", key.to_str().unwrap(), "--json"]);
+        let (code, json) = run_json(&[
+            "hall",
+            "enroll",
+            "--db",
+            &hall.url(),
+            "--counter",
+            &counter,
+            "--key",
+            key.to_str().unwrap(),
+            "--json",
+        ]);
         assert_eq!(code, 0, "{json}");
     }
 
@@ -291,7 +318,17 @@ fn openssl_verifies(public_pem: &Path, file: &Path, signature: &Path) -> bool {
 fn export_and_verify(hall: &Hall, date: &str) -> Vec<(String, u64)> {
     let out = tempfile::tempdir().unwrap();
     let (code, json) = run_json(&[
-        "hall", "export", "--db", &hall.url(), "--date", date, "--out-dir", out.path().to_str().unwrap(), "--format", "both", "--json",
+        "hall",
+        "export",
+        "--db",
+        &hall.url(),
+        "--date",
+        date,
+        "--out-dir",
+        out.path().to_str().unwrap(),
+        "--format",
+        "both",
+        "--json",
     ]);
     assert_eq!(code, 0, "{json}");
     let script = out.path().join("verify.py");
@@ -300,12 +337,18 @@ fn export_and_verify(hall: &Hall, date: &str) -> Vec<(String, u64)> {
     for set in json["counters"].as_array().unwrap() {
         let stem = out.path().join(set["stem"].as_str().unwrap());
         let file = |ext: &str| PathBuf::from(format!("{}.{ext}", stem.display()));
-        assert!(stem.file_name().unwrap().to_str().unwrap().ends_with(set["counter"].as_str().unwrap()), "stem ends in the counter");
+        assert!(
+            stem.file_name().unwrap().to_str().unwrap().ends_with(set["counter"].as_str().unwrap()),
+            "stem ends in the counter"
+        );
         let python = Command::new("python3").arg(&script).arg(file("csv")).output().unwrap();
         let said = String::from_utf8_lossy(&python.stdout).into_owned();
         assert!(python.status.success(), "python: {said} {}", String::from_utf8_lossy(&python.stderr));
         assert!(openssl_verifies(&file("pub.pem"), &file("checkpoint"), &file("checkpoint.sig")), "counter signature");
-        assert!(openssl_verifies(&file("hall.pub.pem"), &file("checkpoint"), &file("checkpoint.hall.sig")), "hall witness");
+        assert!(
+            openssl_verifies(&file("hall.pub.pem"), &file("checkpoint"), &file("checkpoint.hall.sig")),
+            "hall witness"
+        );
         assert!(file("xlsx").is_file());
         verified.push((set["counter"].as_str().unwrap().to_owned(), set["events"].as_u64().unwrap()));
     }
@@ -339,8 +382,19 @@ fn three_counters_ship_and_each_counters_export_from_the_hall_verifies() {
     // The counter's own export carries the hall's countersignature of what it shipped.
     let out = tempfile::tempdir().unwrap();
     let (code, json) = run_json(&[
-        "audit", "export", "--date", &today(), "--format", "csv", "--out-dir", out.path().to_str().unwrap(),
-        "--config", &pcs[0].config(), "--data-dir", &pcs[0].data(), "--json",
+        "audit",
+        "export",
+        "--date",
+        &today(),
+        "--format",
+        "csv",
+        "--out-dir",
+        out.path().to_str().unwrap(),
+        "--config",
+        &pcs[0].config(),
+        "--data-dir",
+        &pcs[0].data(),
+        "--json",
     ]);
     assert_eq!(code, 0, "{json}");
     let witness = |ext: &str| {
@@ -367,7 +421,11 @@ fn three_counters_ship_and_each_counters_export_from_the_hall_verifies() {
     let verified = export_and_verify(&hall, &date);
     assert_eq!(verified.len(), 3, "one set per counter: {verified:?}");
     let hall_rows: u64 = hall.sql("SELECT count(*) FROM events").parse().unwrap();
-    assert_eq!(verified.iter().map(|(_, n)| n).sum::<u64>(), hall_rows, "the hall's rows are the union of the counters' chains");
+    assert_eq!(
+        verified.iter().map(|(_, n)| n).sum::<u64>(),
+        hall_rows,
+        "the hall's rows are the union of the counters' chains"
+    );
 }
 
 /// Appends `count` events to a counter's own database, dated `days_ago` days back, as its station
@@ -377,9 +435,11 @@ fn fill(pc: &CounterPc, count: usize, days_ago: i64) {
     let keys = yueshang_core::keystore::KeyStore::for_config(Some(Path::new(&pc.config()))).unwrap();
     let cache = yueshang_core::cache::Cache::open(&pc.database(), &keys).unwrap();
     let ctx = AuditContext { operator_account: "clerk01".into(), hall_code: HALL.into(), counter: pc.name.clone() };
-    let at = yueshang_core::clock::Clock::now_china(&yueshang_core::clock::SystemClock) - chrono::Duration::days(days_ago);
+    let at =
+        yueshang_core::clock::Clock::now_china(&yueshang_core::clock::SystemClock) - chrono::Duration::days(days_ago);
     for i in 0..count {
-        let (kind, outcome) = if i % 12 == 0 { (AuditKind::Scan, Outcome::Info) } else { (AuditKind::LicenseFetch, Outcome::Ok) };
+        let (kind, outcome) =
+            if i % 12 == 0 { (AuditKind::Scan, Outcome::Info) } else { (AuditKind::LicenseFetch, Outcome::Ok) };
         let event = AuditEvent {
             service_item_code: Some("1101".into()),
             biz_num: Some(format!("YS-{}-{}", pc.name, i / 12)),
@@ -530,7 +590,11 @@ fn a_counter_chain_rewritten_after_shipping_is_caught_as_a_fork_with_an_alarm() 
     rewrite_chain(&pc, 10);
     // Even with nothing new to send, the anchor (the counter's hash at the acknowledged seq) is compared.
     let (code, json) = pc.ship();
-    assert_eq!((code, json["error"]["code"].as_str(), json["error"]["seq"].as_i64()), (1, Some("CHAIN_FORK"), Some(50)), "{json}");
+    assert_eq!(
+        (code, json["error"]["code"].as_str(), json["error"]["seq"].as_i64()),
+        (1, Some("CHAIN_FORK"), Some(50)),
+        "{json}"
+    );
     // New events on the rewritten chain do not get in either.
     fill(&pc, 5, 0);
     let (code, json) = pc.ship();
@@ -557,15 +621,29 @@ fn https_with_the_halls_certificate_and_plain_http_only_on_loopback() {
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("只允许本机地址"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("只允许本机地址"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let (cert, key) = (dir.path().join("hall.crt"), dir.path().join("hall.key"));
     std::fs::write(&cert, certified.cert.pem()).unwrap();
     std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
     let service = Service::start(&[
-        "hall", "serve", "--db", &db.url_for("hall"), "--addr", "127.0.0.1:0", "--tls-cert", cert.to_str().unwrap(),
-        "--tls-key", key.to_str().unwrap(), "--witness-key", dir.path().join("w.pem").to_str().unwrap(),
+        "hall",
+        "serve",
+        "--db",
+        &db.url_for("hall"),
+        "--addr",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--witness-key",
+        dir.path().join("w.pem").to_str().unwrap(),
     ]);
     assert!(service.url.starts_with("https://127.0.0.1:"), "{}", service.url);
     let url = format!("https://localhost:{}", service.port());
@@ -573,7 +651,17 @@ fn https_with_the_halls_certificate_and_plain_http_only_on_loopback() {
     fill(&pc, 30, 0);
     let hall_db = db.url_for("hall");
     let pem = pc.public_key_file();
-    let (code, json) = run_json(&["hall", "enroll", "--db", &hall_db, "--counter", &format!("{HALL}/G01"), "--key", pem.to_str().unwrap(), "--json"]);
+    let (code, json) = run_json(&[
+        "hall",
+        "enroll",
+        "--db",
+        &hall_db,
+        "--counter",
+        &format!("{HALL}/G01"),
+        "--key",
+        pem.to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(code, 0, "{json}");
     let (code, json) = pc.ship();
     assert_eq!((code, json["acked_seq"].as_i64()), (0, Some(30)), "{json}");
@@ -601,13 +689,34 @@ fn a_city_database_subscribes_to_the_halls_tables_by_logical_replication() {
     let city = Cluster::start();
     city.create_database("city");
     let schema = Command::new("pg_dump")
-        .args(["--schema-only", "--no-owner", "--no-publications", "-h", "127.0.0.1", "-p", &hall.db.port().to_string()])
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-publications",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &hall.db.port().to_string(),
+        ])
         .args(["-U", "postgres", "-d", "hall"])
         .output()
         .expect("pg_dump (Debian package postgresql-client)");
     assert!(schema.status.success(), "{}", String::from_utf8_lossy(&schema.stderr));
     let load = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &city.port().to_string(), "-U", "postgres", "-d", "city"])
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &city.port().to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "city",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -617,15 +726,16 @@ fn a_city_database_subscribes_to_the_halls_tables_by_logical_replication() {
     assert!(load.wait_with_output().unwrap().status.success());
     city.psql(
         "city",
-        &format!("CREATE SUBSCRIPTION from_hall_{HALL} CONNECTION '{}' PUBLICATION yueshang_hall", hall.db.conninfo("hall")),
+        &format!(
+            "CREATE SUBSCRIPTION from_hall_{HALL} CONNECTION '{}' PUBLICATION yueshang_hall",
+            hall.db.conninfo("hall")
+        ),
     );
     // More shipped after the subscription streams too.
     fill(&pcs[0], 30, 0);
     assert_eq!(pcs[0].ship().0, 0);
-    let city_query = format!(
-        "SELECT split_part(counter_ref, '/', 1), count(*) FROM events WHERE day = '{}' GROUP BY 1",
-        today()
-    );
+    let city_query =
+        format!("SELECT split_part(counter_ref, '/', 1), count(*) FROM events WHERE day = '{}' GROUP BY 1", today());
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let seen = city.psql("city", &city_query);

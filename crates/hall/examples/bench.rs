@@ -49,7 +49,8 @@ fn counter_day(index: usize, customers: usize, date: &str) -> CounterDay {
                 _ => ("license_fetch", if (customer + step) % 29 == 0 { "failed" } else { "ok" }, None),
             };
             let seq = events.len() + 1;
-            let at = format!("{date}T{:02}:{:02}:{:02}.{:03}+08:00", second / 3600, second / 60 % 60, second % 60, step);
+            let at =
+                format!("{date}T{:02}:{:02}:{:02}.{:03}+08:00", second / 3600, second / 60 % 60, second % 60, step);
             let values: Vec<Option<String>> = vec![
                 Some(seq.to_string()),
                 Some(at),
@@ -66,7 +67,8 @@ fn counter_day(index: usize, customers: usize, date: &str) -> CounterDay {
                 (kind == "license_fetch").then(|| format!("L{step:02}-{customer:05}")),
                 detail,
             ];
-            let fields: Vec<(&str, Option<&str>)> = FIELDS.iter().zip(&values).map(|(n, v)| (*n, v.as_deref())).collect();
+            let fields: Vec<(&str, Option<&str>)> =
+                FIELDS.iter().zip(&values).map(|(n, v)| (*n, v.as_deref())).collect();
             let hash = link(&prev, &canonical(&fields));
             events.push(ChainedEvent { values, prev_hash: prev, hash: hash.clone() });
             prev = hash;
@@ -124,15 +126,26 @@ async fn main() {
     for day in &days {
         store.enroll(HALL, &day.name, &day.key.public_pem()).await.expect("enroll");
     }
-    let prepared: Vec<(CounterKey, Vec<Batch>)> = days.into_iter().map(|d| (batches(&d), d.key)).map(|(b, k)| (k, b)).collect();
-    println!("prepared {counters} counters × {customers} customers = {total} events in {:.1} s", started.elapsed().as_secs_f64());
+    let prepared: Vec<(CounterKey, Vec<Batch>)> =
+        days.into_iter().map(|d| (batches(&d), d.key)).map(|(b, k)| (k, b)).collect();
+    println!(
+        "prepared {counters} counters × {customers} customers = {total} events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let baseline = bare_insert_rate(&cluster, &prepared).await;
 
-    let bound = yueshang_hall::server::bind(store.clone(), witness, Arc::new(SystemClock), "127.0.0.1:0".parse().unwrap(), None)
-        .await
-        .expect("bind");
-    let settings = HallServiceSettings { url: bound.url.parse().unwrap(), ca_file: None, ship_interval: Duration::from_secs(30) };
+    let bound = yueshang_hall::server::bind(
+        store.clone(),
+        witness,
+        Arc::new(SystemClock),
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+    )
+    .await
+    .expect("bind");
+    let settings =
+        HallServiceSettings { url: bound.url.parse().unwrap(), ca_file: None, ship_interval: Duration::from_secs(30) };
     tokio::spawn(bound.run());
 
     let started = Instant::now();
@@ -226,7 +239,8 @@ async fn bare_insert_rate(cluster: &Cluster, prepared: &[(CounterKey, Vec<Batch>
     for (i, (_, batches)) in prepared.iter().enumerate() {
         let counter_ref = format!("{HALL}/B{i:02}");
         for batch in batches {
-            let seqs: Vec<i64> = batch.events.iter().map(|e| e.values[0].as_deref().unwrap().parse().unwrap()).collect();
+            let seqs: Vec<i64> =
+                batch.events.iter().map(|e| e.values[0].as_deref().unwrap().parse().unwrap()).collect();
             let days = vec![today; seqs.len()];
             let fields: Vec<Vec<Option<&str>>> =
                 (1..14).map(|f| batch.events.iter().map(|e| e.values[f].as_deref()).collect()).collect();

@@ -46,11 +46,7 @@ pub enum CheckFailure {
 pub fn check(batch: Batch, counter: &Enrolled) -> Result<Checked, CheckFailure> {
     let invalid = |message: String| CheckFailure::Invalid(Refused::invalid(message));
     if batch.events.len() > wire::MAX_BATCH_EVENTS || batch.records.len() > wire::MAX_BATCH_RECORDS {
-        return Err(invalid(format!(
-            "一批最多 {} 条记录、{} 条申办",
-            wire::MAX_BATCH_EVENTS,
-            wire::MAX_BATCH_RECORDS
-        )));
+        return Err(invalid(format!("一批最多 {} 条记录、{} 条申办", wire::MAX_BATCH_EVENTS, wire::MAX_BATCH_RECORDS)));
     }
     let mut events = Vec::with_capacity(batch.events.len());
     for event in batch.events {
@@ -112,12 +108,16 @@ fn check_checkpoint(
         return Err(invalid("的密钥不是本窗口登记的密钥"));
     }
     if checkpoint.hall != counter.hall || checkpoint.counter != counter.counter {
-        return Err(invalid(&format!("写的是 {}/{}，不是登记的 {}", checkpoint.hall, checkpoint.counter, counter.counter_ref)));
+        return Err(invalid(&format!(
+            "写的是 {}/{}，不是登记的 {}",
+            checkpoint.hall, checkpoint.counter, counter.counter_ref
+        )));
     }
     if checkpoint.last_seq != last.seq() || checkpoint.head != last.hash {
         return Err(invalid("没有止于这批的最后一条记录"));
     }
-    if checkpoint.first_seq > first.seq() || (checkpoint.first_seq == first.seq() && checkpoint.prev_hash != first.prev_hash)
+    if checkpoint.first_seq > first.seq()
+        || (checkpoint.first_seq == first.seq() && checkpoint.prev_hash != first.prev_hash)
     {
         return Err(invalid("没有覆盖这批记录"));
     }
@@ -210,7 +210,9 @@ async fn apply(store: &Store, counter: &Enrolled, checked: Checked, witness: &Wi
                         offered: checkpoint.prev_hash.clone(),
                     }));
                 }
-                None => return Err(Refused::invalid("签名检查点的起点不在大厅保存的记录中").at_seq(checkpoint.first_seq)),
+                None => {
+                    return Err(Refused::invalid("签名检查点的起点不在大厅保存的记录中").at_seq(checkpoint.first_seq));
+                }
             }
         }
         let new: Vec<&ChainedEvent> = checked.events.iter().filter(|e| e.seq() > acked_seq).collect();
@@ -297,8 +299,13 @@ async fn compare_overlap(
     Ok(None)
 }
 
-async fn stored_hash(tx: &tokio_postgres::Transaction<'_>, counter_ref: &str, seq: i64) -> Result<Option<String>, Refused> {
-    let row = tx.query_opt("SELECT hash FROM events WHERE counter_ref = $1 AND seq = $2", &[&counter_ref, &seq]).await?;
+async fn stored_hash(
+    tx: &tokio_postgres::Transaction<'_>,
+    counter_ref: &str,
+    seq: i64,
+) -> Result<Option<String>, Refused> {
+    let row =
+        tx.query_opt("SELECT hash FROM events WHERE counter_ref = $1 AND seq = $2", &[&counter_ref, &seq]).await?;
     Ok(row.map(|r| r.get(0)))
 }
 
@@ -319,7 +326,8 @@ async fn checkpoint_day(
     first_seq: i64,
     day: NaiveDate,
 ) -> Result<NaiveDate, Refused> {
-    let row = tx.query_opt("SELECT day FROM events WHERE counter_ref = $1 AND seq = $2", &[&counter_ref, &first_seq]).await?;
+    let row =
+        tx.query_opt("SELECT day FROM events WHERE counter_ref = $1 AND seq = $2", &[&counter_ref, &first_seq]).await?;
     Ok(row.map_or(day, |r| r.get(0)))
 }
 

@@ -120,7 +120,11 @@ fn fold(date: NaiveDate, groups: &[Group], item_names: &HashMap<String, String>)
         .collect();
     day.by_clerk = clerks
         .into_iter()
-        .map(|(key, count)| Count { label: if key.is_empty() { "（未知）".to_owned() } else { key.clone() }, key, count })
+        .map(|(key, count)| Count {
+            label: if key.is_empty() { "（未知）".to_owned() } else { key.clone() },
+            key,
+            count,
+        })
         .collect();
     day.by_kind =
         kinds.into_iter().map(|(key, count)| Count { label: kind_label(&key).to_owned(), key, count }).collect();
@@ -289,7 +293,10 @@ fn alarm_message(kind: &str, counter: Option<&str>, seq: Option<i64>, key: Optio
     match kind {
         "fork" => format!("窗口 {counter} 审计链分叉：第 {seq} 条与大厅已存记录不一致，大厅已拒收。"),
         "bad_signature" => format!("窗口 {counter} 发来的签名检查点（止于第 {seq} 条）与登记的公钥不符，大厅已拒收。"),
-        _ => format!("未登记的密钥（指纹 {}…）尝试上传审计记录，大厅已拒收。", key.map_or("?", |k| &k[..k.len().min(16)])),
+        _ => format!(
+            "未登记的密钥（指纹 {}…）尝试上传审计记录，大厅已拒收。",
+            key.map_or("?", |k| &k[..k.len().min(16)])
+        ),
     }
 }
 
@@ -335,7 +342,9 @@ pub async fn events(
     let client = store.client().await?;
     let total: i64 = client
         .query_one(
-            &format!("SELECT COUNT(*) FROM events e JOIN counters c ON c.counter_ref = e.counter_ref WHERE {condition}"),
+            &format!(
+                "SELECT COUNT(*) FROM events e JOIN counters c ON c.counter_ref = e.counter_ref WHERE {condition}"
+            ),
             &values,
         )
         .await?
@@ -405,7 +414,10 @@ mod tests {
         let names = HashMap::from([("1101".to_owned(), "食品经营许可".to_owned())]);
         let day = fold(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), &groups, &names);
         assert_eq!((day.events, day.scans, day.scans_ok), (75, 12, 8));
-        assert_eq!((day.licenses_fetched, day.licenses_failed, day.records_submitted, day.copies_printed), (40, 3, 7, 5));
+        assert_eq!(
+            (day.licenses_fetched, day.licenses_failed, day.records_submitted, day.copies_printed),
+            (40, 3, 7, 5)
+        );
         assert_eq!(day.by_hour.len(), 24);
         assert_eq!((day.by_hour[9].scans, day.by_hour[9].failures, day.by_hour[10].failures), (12, 2, 3));
         assert_eq!(day.failures_by_reason[0].key, "GATEWAY_TIMEOUT");

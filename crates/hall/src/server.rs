@@ -2,12 +2,12 @@
 //! before anything else), batches taken, and the hall's day, events and exports read. HTTPS with
 //! the hall's certificate; plain HTTP only on a loopback address.
 
+use crate::Refused;
 use crate::export::export_days;
 use crate::ingest::{self, CheckFailure};
 use crate::report::{self, EventQuery};
 use crate::store::{AlarmKind, Enrolled, Finding, Store};
 use crate::witness::Witness;
-use crate::Refused;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -77,7 +77,8 @@ pub async fn bind(
     let hall = Hall { store, witness: Arc::new(witness), clock };
     let app = router(hall);
     let tcp = TcpListener::bind(addr).await.map_err(|e| {
-        Error::with_fact(ErrorCode::ConfigInvalid, format!("无法监听 {addr}（端口被占用或无权限）。")).detail(e.to_string())
+        Error::with_fact(ErrorCode::ConfigInvalid, format!("无法监听 {addr}（端口被占用或无权限）。"))
+            .detail(e.to_string())
     })?;
     let local = tcp.local_addr().map_err(|e| Error::storage(e.to_string()))?;
     Ok(match tls {
@@ -112,7 +113,13 @@ impl IntoResponse for Refused {
 }
 
 /// The enrolled counter that signed this request; anything else is refused before it is read.
-async fn authenticate(hall: &Hall, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Enrolled, Refused> {
+async fn authenticate(
+    hall: &Hall,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Enrolled, Refused> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let (fingerprint, time) = (header(wire::HEADER_KEY), header(wire::HEADER_TIME));
     let unsigned = || Refused::new(401, ErrorCode::HallRefused, "请求没有有效的窗口签名");
@@ -268,7 +275,13 @@ async fn export(
                 content: base64::engine::general_purpose::STANDARD.encode(bytes),
             });
         }
-        sets.push(ExportSet { hall: counter.hall, counter: counter.counter, stem: counter.stem, events: counter.events, files });
+        sets.push(ExportSet {
+            hall: counter.hall,
+            counter: counter.counter,
+            stem: counter.stem,
+            events: counter.events,
+            files,
+        });
     }
     Ok(Json(sets))
 }
@@ -283,7 +296,10 @@ pub fn formats(text: &str) -> Result<Formats, Error> {
         "csv" => Ok(Formats { csv: true, xlsx: false }),
         "xlsx" => Ok(Formats { csv: false, xlsx: true }),
         "both" => Ok(Formats { csv: true, xlsx: true }),
-        other => Err(Error::with_fact(ErrorCode::ConfigInvalid, format!("导出格式应为 csv、xlsx 或 both，而不是“{other}”。"))),
+        other => Err(Error::with_fact(
+            ErrorCode::ConfigInvalid,
+            format!("导出格式应为 csv、xlsx 或 both，而不是“{other}”。"),
+        )),
     }
 }
 

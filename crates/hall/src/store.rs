@@ -74,8 +74,11 @@ impl Store {
     /// Opens the pool on `url` (`postgres://user@host:port/db`) and brings the schema up to date.
     pub async fn open(url: &str, pool_size: usize) -> Result<Store, Error> {
         let config: tokio_postgres::Config = url.parse().map_err(|e| {
-            Error::with_fact(ErrorCode::ConfigInvalid, "数据库地址（--db）格式不对，应形如 postgres://用户@主机:端口/库名。")
-                .detail(format!("{e}"))
+            Error::with_fact(
+                ErrorCode::ConfigInvalid,
+                "数据库地址（--db）格式不对，应形如 postgres://用户@主机:端口/库名。",
+            )
+            .detail(format!("{e}"))
         })?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager).max_size(pool_size).build().map_err(|e| unavailable(&e))?;
@@ -98,8 +101,7 @@ impl Store {
                          version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
                 )
                 .await?;
-            let current: i32 =
-                client.query_one("SELECT COALESCE(MAX(version), 0) FROM hall_schema", &[]).await?.get(0);
+            let current: i32 = client.query_one("SELECT COALESCE(MAX(version), 0) FROM hall_schema", &[]).await?.get(0);
             for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
                 let tx = client.transaction().await?;
                 tx.batch_execute(sql).await?;
@@ -126,10 +128,16 @@ impl Store {
     pub async fn enroll(&self, hall: &str, counter: &str, public_pem: &str) -> Result<Enrolled, Error> {
         let (hall, counter) = (hall.trim(), counter.trim());
         if hall.is_empty() || counter.is_empty() || hall.contains('/') || counter.contains('/') {
-            return Err(Error::with_fact(ErrorCode::ConfigInvalid, "--counter 应写成 大厅编码/窗口号，例如 4401061/B07。"));
+            return Err(Error::with_fact(
+                ErrorCode::ConfigInvalid,
+                "--counter 应写成 大厅编码/窗口号，例如 4401061/B07。",
+            ));
         }
         let fingerprint = fingerprint_of_pem(public_pem).ok_or_else(|| {
-            Error::with_fact(ErrorCode::ConfigInvalid, "公钥文件不是 SM2 公钥（应为 yueshang audit key --pem 打印的 PEM）。")
+            Error::with_fact(
+                ErrorCode::ConfigInvalid,
+                "公钥文件不是 SM2 公钥（应为 yueshang audit key --pem 打印的 PEM）。",
+            )
         })?;
         let counter_ref = format!("{hall}/{counter}");
         let client = self.client().await.map_err(Error::from)?;
@@ -186,7 +194,8 @@ impl Store {
     /// Where the hall's copy of a counter's chain ends: `(acked_seq, head)`.
     pub async fn head(&self, counter_ref: &str) -> Result<(i64, String), Refused> {
         let client = self.client().await?;
-        let row = client.query_one("SELECT acked_seq, head FROM counters WHERE counter_ref = $1", &[&counter_ref]).await?;
+        let row =
+            client.query_one("SELECT acked_seq, head FROM counters WHERE counter_ref = $1", &[&counter_ref]).await?;
         Ok((row.get(0), row.get(1)))
     }
 
@@ -228,6 +237,9 @@ impl Store {
 }
 
 fn unavailable(e: &dyn std::fmt::Display) -> Error {
-    Error::with_fact(ErrorCode::HallUnreachable, "连不上大厅数据库（PostgreSQL）。请确认数据库已启动、--db 的地址、用户和库名正确。")
-        .detail(e.to_string())
+    Error::with_fact(
+        ErrorCode::HallUnreachable,
+        "连不上大厅数据库（PostgreSQL）。请确认数据库已启动、--db 的地址、用户和库名正确。",
+    )
+    .detail(e.to_string())
 }

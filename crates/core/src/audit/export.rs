@@ -275,9 +275,8 @@ fn write_export(
     let walk = &mut |each: &mut dyn FnMut(ChainedEvent) -> Result<()>| cache.chained_events(first_seq, last_seq, each);
     // The rows are append-only, so what was just checked is what is signed, as if signed first.
     let scope = (by.hall_code.as_str(), by.counter.as_str());
-    let seal = |hashes| {
-        cache.transaction(|tx| checkpoint::store(tx, key, scope, (first_seq, last_seq), hashes, request.now))
-    };
+    let seal =
+        |hashes| cache.transaction(|tx| checkpoint::store(tx, key, scope, (first_seq, last_seq), hashes, request.now));
     let (events, signed, mut files) = write_files(walk, (first_seq, last_seq), &target, progress, seal)?;
     files.extend(write_hall_witness(cache, &target, (first_seq, last_seq))?);
     Ok(ExportReport { events, first_seq, last_seq, head: signed.checkpoint.head.clone(), files })
@@ -287,7 +286,11 @@ fn write_export(
 /// range (`shipping`), when there is one: `<stem>.witness.checkpoint`, `.witness.sig` and
 /// `.witness.pub.pem`. An auditor verifies it with OpenSSL like the counter's own, and finds its
 /// `head` as the hash of the row at its `last_seq`: the hall had seen these rows, unchanged.
-fn write_hall_witness(cache: &Cache, target: &ExportTarget<'_>, (first_seq, last_seq): (i64, i64)) -> Result<Vec<PathBuf>> {
+fn write_hall_witness(
+    cache: &Cache,
+    target: &ExportTarget<'_>,
+    (first_seq, last_seq): (i64, i64),
+) -> Result<Vec<PathBuf>> {
     let witness: Option<(String, Vec<u8>, String)> = cache.read(|conn| {
         use rusqlite::OptionalExtension as _;
         Ok(conn
@@ -301,9 +304,11 @@ fn write_hall_witness(cache: &Cache, target: &ExportTarget<'_>, (first_seq, last
     })?;
     let Some((text, signature, public_pem)) = witness else { return Ok(Vec::new()) };
     let mut files = Vec::new();
-    for (ext, bytes) in
-        [("witness.checkpoint", text.as_bytes()), ("witness.sig", signature.as_slice()), ("witness.pub.pem", public_pem.as_bytes())]
-    {
+    for (ext, bytes) in [
+        ("witness.checkpoint", text.as_bytes()),
+        ("witness.sig", signature.as_slice()),
+        ("witness.pub.pem", public_pem.as_bytes()),
+    ] {
         let path = target.out_dir.join(format!("{}.{ext}", target.stem));
         write_whole(&path, |file| file.write_all(bytes))?;
         files.push(path);
@@ -339,9 +344,8 @@ pub fn write_signed(
     let checkpoint = &signed.checkpoint;
     let range = (checkpoint.first_seq, checkpoint.last_seq);
     checkpoint::check_range(range.0, range.1)?;
-    let walk = &mut |each: &mut dyn FnMut(ChainedEvent) -> Result<()>| {
-        events.iter().try_for_each(|event| each(event.clone()))
-    };
+    let walk =
+        &mut |each: &mut dyn FnMut(ChainedEvent) -> Result<()>| events.iter().try_for_each(|event| each(event.clone()));
     let seal = |(prev_hash, head): (String, String)| {
         if prev_hash != checkpoint.prev_hash || head != checkpoint.head {
             return Err(Error::with_fact(ErrorCode::AuditTampered, "记录与签名检查点的起止哈希不符。"));
@@ -350,7 +354,9 @@ pub fn write_signed(
     };
     let (_, _, mut files) = write_files(walk, range, target, &mut |_, _| {}, seal)?;
     if let Some(witness) = witness {
-        for (ext, bytes) in [("checkpoint.hall.sig", witness.signature), ("hall.pub.pem", witness.public_pem.as_bytes())] {
+        for (ext, bytes) in
+            [("checkpoint.hall.sig", witness.signature), ("hall.pub.pem", witness.public_pem.as_bytes())]
+        {
             let path = target.out_dir.join(format!("{}.{ext}", target.stem));
             write_whole(&path, |file| file.write_all(bytes))?;
             files.push(path);

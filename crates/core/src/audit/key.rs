@@ -96,9 +96,9 @@ impl CounterKey {
     /// A new key and its PKCS#8 PEM (to be written where only its owner can read it).
     pub fn generate_pkcs8_pem() -> Result<(CounterKey, Zeroizing<String>)> {
         let secret = SecretKey::generate();
-        let pem = secret.to_pkcs8_pem(LineEnding::LF).map_err(|e| {
-            Error::with_fact(ErrorCode::StorageFailed, "无法生成签名密钥。").detail(e.to_string())
-        })?;
+        let pem = secret
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| Error::with_fact(ErrorCode::StorageFailed, "无法生成签名密钥。").detail(e.to_string()))?;
         Ok((CounterKey::from_secret(secret)?, Zeroizing::new(pem.to_string())))
     }
 

@@ -800,10 +800,7 @@ pub(crate) fn ca_file(value: Option<PathBuf>) -> Result<Option<PathBuf>> {
 fn ca_file_at(value: Option<PathBuf>, key: &str) -> Result<Option<PathBuf>> {
     let Some(path) = value.filter(|p| !p.as_os_str().is_empty()) else { return Ok(None) };
     if !path.is_file() {
-        return Err(Error::config(
-            key,
-            format!("指向的证书文件 {} 不存在（请写 PEM 文件的完整路径）", path.display()),
-        ));
+        return Err(Error::config(key, format!("指向的证书文件 {} 不存在（请写 PEM 文件的完整路径）", path.display())));
     }
     Ok(Some(path))
 }

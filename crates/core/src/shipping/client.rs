@@ -25,7 +25,9 @@ pub struct HallClient {
 #[derive(Debug)]
 pub enum SendError {
     /// The batch does not start where the hall's chain of this counter ends: go on from `acked_seq`.
-    Gap { acked_seq: i64 },
+    Gap {
+        acked_seq: i64,
+    },
     Refused(Error),
 }
 
@@ -97,9 +99,10 @@ impl HallClient {
         body: Vec<u8>,
         now: DateTime<FixedOffset>,
     ) -> Result<reqwest::Response> {
-        let url = self.base.join(path_and_query.trim_start_matches('/')).map_err(|e| {
-            Error::config("hall_service.url", format!("无法拼接请求地址（{e}）"))
-        })?;
+        let url = self
+            .base
+            .join(path_and_query.trim_start_matches('/'))
+            .map_err(|e| Error::config("hall_service.url", format!("无法拼接请求地址（{e}）")))?;
         let time = now.to_rfc3339_opts(SecondsFormat::Secs, false);
         let signed_path = &url[url::Position::BeforePath..];
         let message = wire::request_message(method.as_str(), signed_path, &time, &body);

@@ -187,9 +187,8 @@ fn anchor(conn: &Connection, acked_seq: i64) -> Result<Option<wire::Anchor>> {
     if acked_seq < 1 {
         return Ok(None);
     }
-    let hash: Option<String> = conn
-        .query_row("SELECT hash FROM audit_events WHERE seq = ?1", [acked_seq], |r| r.get(0))
-        .optional()?;
+    let hash: Option<String> =
+        conn.query_row("SELECT hash FROM audit_events WHERE seq = ?1", [acked_seq], |r| r.get(0)).optional()?;
     // Retention may have removed it: then the hall's check of the next batch's link is the anchor.
     Ok(hash.map(|hash| wire::Anchor { seq: acked_seq, hash }))
 }
@@ -253,14 +252,7 @@ fn accept(cache: &Cache, prepared: &Prepared, ack: &Ack, hall_pem: &str, now: Da
                 "INSERT OR REPLACE INTO hall_witnesses
                      (first_seq, last_seq, checkpoint_text, hall_signature, hall_public_pem, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    signed.checkpoint.first_seq,
-                    signed.checkpoint.last_seq,
-                    signed.text,
-                    signature,
-                    hall_pem,
-                    at
-                ],
+                params![signed.checkpoint.first_seq, signed.checkpoint.last_seq, signed.text, signature, hall_pem, at],
             )?;
         }
         for (biz_num, state) in &prepared.records {

@@ -45,7 +45,7 @@ fn a_batch_is_one_day_of_events_after_the_acknowledged_seq_signed_from_the_days_
     assert_eq!((checkpoint.first_seq, checkpoint.last_seq), (4, 7), "the 29th's run starts at 4");
     assert_eq!(second.batch.anchor.as_ref().map(|a| a.seq), Some(5));
     let signature = base64::engine::general_purpose::STANDARD
-        .decode(&second.batch.checkpoint.as_ref().map(|c| c.signature.clone()).unwrap_or_default())
+        .decode(second.batch.checkpoint.as_ref().map(|c| c.signature.clone()).unwrap_or_default())
         .unwrap();
     assert!(verify_signature(&key.public_pem(), checkpoint.text().as_bytes(), &signature));
 
@@ -94,7 +94,11 @@ fn records_go_until_the_hall_has_their_current_state() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].used_license_codes, ["L1", "L2"]);
     assert_eq!(records[0].operator_account, "clerk01");
-    let prepared = Prepared { batch: Batch { events: vec![], checkpoint: None, records, anchor: None }, signed: None, records: states };
+    let prepared = Prepared {
+        batch: Batch { events: vec![], checkpoint: None, records, anchor: None },
+        signed: None,
+        records: states,
+    };
     let ack = Ack { acked_seq: 0, stored: 0, records: 1, witness: None };
     let hall = CounterKey::load_or_create(&Cache::open_in_memory().unwrap()).unwrap();
     pin_hall_key(&cache, &hall.public_pem(), 0, at(29, 9, 0)).unwrap();
@@ -144,7 +148,10 @@ fn the_halls_countersignature_goes_into_the_counters_own_export() {
     pin_hall_key(&cache, &hall.public_pem(), 0, at(29, 10, 0)).unwrap();
     let ack = Ack { acked_seq: 6, stored: 6, records: 0, witness: Some(witness) };
     accept(&cache, &prepared, &ack, &hall.public_pem(), at(29, 10, 0)).unwrap();
-    assert_eq!(status(&cache).unwrap(), ShipStatus { acked_seq: 6, acked_at: status(&cache).unwrap().acked_at, behind: 0, witnesses: 1 });
+    assert_eq!(
+        status(&cache).unwrap(),
+        ShipStatus { acked_seq: 6, acked_at: status(&cache).unwrap().acked_at, behind: 0, witnesses: 1 }
+    );
 
     let out = tempfile::tempdir().unwrap();
     let request = crate::audit::export::ExportRequest {
@@ -158,7 +165,10 @@ fn the_halls_countersignature_goes_into_the_counters_own_export() {
     let report = crate::audit::export::export(&cache, &key, &request).unwrap();
     let names: Vec<String> =
         report.files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert!(names.ends_with(&["day.witness.checkpoint".into(), "day.witness.sig".into(), "day.witness.pub.pem".into()]), "{names:?}");
+    assert!(
+        names.ends_with(&["day.witness.checkpoint".into(), "day.witness.sig".into(), "day.witness.pub.pem".into()]),
+        "{names:?}"
+    );
     let text = std::fs::read(out.path().join("day.witness.checkpoint")).unwrap();
     let signature = std::fs::read(out.path().join("day.witness.sig")).unwrap();
     assert!(verify_signature(&hall.public_pem(), &text, &signature));
@@ -168,5 +178,8 @@ fn the_halls_countersignature_goes_into_the_counters_own_export() {
     // A forged countersignature is never kept.
     let mut forged = ack.clone();
     forged.witness.as_mut().unwrap().signature = base64::engine::general_purpose::STANDARD.encode(key.sign(b"other"));
-    assert_eq!(accept(&cache, &prepared, &forged, &hall.public_pem(), at(29, 10, 0)).unwrap_err().code, ErrorCode::HallRefused);
+    assert_eq!(
+        accept(&cache, &prepared, &forged, &hall.public_pem(), at(29, 10, 0)).unwrap_err().code,
+        ErrorCode::HallRefused
+    );
 }

@@ -283,7 +283,10 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[..4], ["yueshang-hall/v1", "POST", "/v1/batches", "2026-11-30T10:00:00+08:00"]);
         assert_eq!(lines[4], hex::encode(Sm3::digest(b"{}")));
-        assert_ne!(request_message("POST", "/v1/batches", "t", b"{ }"), request_message("POST", "/v1/batches", "t", b"{}"));
+        assert_ne!(
+            request_message("POST", "/v1/batches", "t", b"{ }"),
+            request_message("POST", "/v1/batches", "t", b"{}")
+        );
     }
 
     #[test]
