@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use yueshang_testkit::auditor::{openssl_verifies, python_verifies};
 use yueshang_testkit::postgres::{Cluster, ClusterOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_yueshang");
@@ -277,42 +278,6 @@ fn assert_hall_holds(hall: &Hall, pc: &CounterPc) {
     assert_eq!(counted, format!("{count}|{count}"), "{}: counted vs stored", pc.name);
 }
 
-/// An auditor's own few lines (audit-format.md §5 steps 1 and 2) over a hall export's CSV.
-const PYTHON_VERIFY: &str = r#"
-import csv, hashlib, json, sys
-path = sys.argv[1]
-with open(path, newline="", encoding="utf-8-sig") as f:
-    rows = list(csv.reader(f))
-header, body = rows[0], rows[1:]
-fields = header[:-2]
-prev = body[0][-2]
-for r in body:
-    assert r[-2] == prev, "prev_hash of seq " + r[0]
-    obj = {k: v for k, v in zip(fields, r[:-2]) if v != ""}
-    canonical = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    h = hashlib.new("sm3", b"YSAUDIT1" + bytes.fromhex(r[-2]) + canonical).hexdigest()
-    assert h == r[-1], "hash of seq " + r[0]
-    prev = h
-lines = open(path[:-4] + ".checkpoint", encoding="utf-8").read().splitlines()
-cp = dict(line.split(": ", 1) for line in lines[1:])
-assert cp["first_seq"] == body[0][0] and cp["last_seq"] == body[-1][0] and int(cp["count"]) == len(body)
-assert cp["prev_hash"] == body[0][-2] and cp["head"] == prev
-print("ok", len(body), cp["counter"])
-"#;
-
-fn openssl_verifies(public_pem: &Path, file: &Path, signature: &Path) -> bool {
-    let out = Command::new("openssl")
-        .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
-        .arg(public_pem)
-        .args(["-rawin", "-digest", "sm3", "-pkeyopt", "distid:1234567812345678", "-in"])
-        .arg(file)
-        .arg("-sigfile")
-        .arg(signature)
-        .output()
-        .expect("openssl is needed (Debian package openssl)");
-    String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully")
-}
-
 /// Exports the day from the hall and verifies each counter's files: Python over the rows, OpenSSL
 /// over the counter's signature and the hall's countersignature. Returns the counters exported.
 fn export_and_verify(hall: &Hall, date: &str) -> Vec<(String, u64)> {
@@ -331,8 +296,6 @@ fn export_and_verify(hall: &Hall, date: &str) -> Vec<(String, u64)> {
         "--json",
     ]);
     assert_eq!(code, 0, "{json}");
-    let script = out.path().join("verify.py");
-    std::fs::write(&script, PYTHON_VERIFY).unwrap();
     let mut verified = Vec::new();
     for set in json["counters"].as_array().unwrap() {
         let stem = out.path().join(set["stem"].as_str().unwrap());
@@ -341,9 +304,8 @@ fn export_and_verify(hall: &Hall, date: &str) -> Vec<(String, u64)> {
             stem.file_name().unwrap().to_str().unwrap().ends_with(set["counter"].as_str().unwrap()),
             "stem ends in the counter"
         );
-        let python = Command::new("python3").arg(&script).arg(file("csv")).output().unwrap();
-        let said = String::from_utf8_lossy(&python.stdout).into_owned();
-        assert!(python.status.success(), "python: {said} {}", String::from_utf8_lossy(&python.stderr));
+        let (rows, _) = python_verifies(&file("csv")).unwrap_or_else(|said| panic!("python: {said}"));
+        assert_eq!(Some(rows), set["events"].as_u64());
         assert!(openssl_verifies(&file("pub.pem"), &file("checkpoint"), &file("checkpoint.sig")), "counter signature");
         assert!(
             openssl_verifies(&file("hall.pub.pem"), &file("checkpoint"), &file("checkpoint.hall.sig")),

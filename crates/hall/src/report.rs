@@ -6,7 +6,8 @@ use crate::Refused;
 use crate::store::Store;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap};
-use yueshang_core::audit::export::{kind_label, reason_label};
+use yueshang_core::audit::day::failure_rows;
+use yueshang_core::audit::export::kind_label;
 use yueshang_core::shipping::wire::{Alarm, Count, CounterDay, HallDay, HallEvent, HallEventPage, HourCount};
 
 /// The most events one page of the list may hold.
@@ -98,15 +99,8 @@ fn fold(date: NaiveDate, groups: &[Group], item_names: &HashMap<String, String>)
         slot.hour = hour as u32;
     }
     day.by_hour = hours.to_vec();
-    let mut failures: Vec<Count> = reasons
-        .into_iter()
-        .map(|(code, count)| {
-            let label = if code.is_empty() { "未注明原因".to_owned() } else { reason_label(Some(&code)) };
-            Count { key: code, label, count }
-        })
-        .collect();
-    failures.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-    day.failures_by_reason = failures;
+    day.failures_by_reason =
+        failure_rows(reasons).into_iter().map(|r| Count { key: r.key, label: r.label, count: r.count }).collect();
     day.by_item = items
         .into_iter()
         .map(|(key, count)| {

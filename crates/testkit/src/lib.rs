@@ -1,4 +1,5 @@
-//! Test support of the Yueshang counter: real print daemons a test starts, owns and stops.
+//! Test support of the Yueshang counter: real print daemons and PostgreSQL clusters a test starts,
+//! owns and stops, and an auditor's own checks of what the exports write.
 //!
 //! [`PrintLab`] is a private CUPS scheduler on a free loopback port with queues that really
 //! print: a `cups-pdf` queue (Ghostscript writes a PDF) and an "exact" queue backed by an
@@ -8,6 +9,7 @@
 //! Every failure panics with what went wrong and, for a missing program, the Debian package to
 //! install: a test that cannot print for real fails, it never skips.
 
+pub mod auditor;
 mod lab;
 mod mdns;
 pub mod postgres;

@@ -215,16 +215,7 @@ impl Tally {
             s.slowest_scan_ms = Some(ms);
             s.slowest_biz_num = biz_num;
         }
-        let mut reasons: Vec<CountRow> = self
-            .reasons
-            .into_iter()
-            .map(|(code, count)| {
-                let label = if code.is_empty() { "未注明原因".to_owned() } else { reason_label(Some(&code)) };
-                CountRow { key: code, label, count }
-            })
-            .collect();
-        reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-        s.failures_by_reason = reasons;
+        s.failures_by_reason = failure_rows(self.reasons);
         let named = |map: BTreeMap<String, u64>, names: &HashMap<String, String>, none: &str| {
             map.into_iter()
                 .map(|(key, count)| {
@@ -246,6 +237,19 @@ impl Tally {
             .collect();
         s
     }
+}
+
+/// Failures by reason (error code, `""` for none named) as the day shows them: labelled, most first.
+pub fn failure_rows(reasons: impl IntoIterator<Item = (String, u64)>) -> Vec<CountRow> {
+    let mut rows: Vec<CountRow> = reasons
+        .into_iter()
+        .map(|(code, count)| {
+            let label = if code.is_empty() { "未注明原因".to_owned() } else { reason_label(Some(&code)) };
+            CountRow { key: code, label, count }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    rows
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str) {

@@ -12,6 +12,7 @@ use yueshang_core::audit::{AuditContext, AuditEvent, AuditKind, Outcome};
 use yueshang_core::cache::Cache;
 use yueshang_core::clock::china_tz;
 use yueshang_core::{Error, ErrorCode};
+use yueshang_testkit::auditor::{openssl_verifies, python_verifies};
 
 const USCC: &str = "91440101MA5CXXXX1X";
 /// A USCC-like code of digits only, which Excel would show as 9.14E+17 if written as a number.
@@ -126,30 +127,6 @@ fn a_day_exports_to_files_that_verify_and_the_export_is_audited() {
     assert!(detail.contains("\"first_seq\":2") && detail.contains("day.xlsx"), "{detail}");
 }
 
-/// An auditor's own few lines (§5 step 1 and 2), with nothing of ours.
-const PYTHON_VERIFY: &str = r#"
-import csv, hashlib, json, sys
-path = sys.argv[1]
-with open(path, newline="", encoding="utf-8-sig") as f:
-    rows = list(csv.reader(f))
-header, body = rows[0], rows[1:]
-fields = header[:-2]
-prev = body[0][-2]
-for r in body:
-    assert r[-2] == prev, "prev_hash of seq " + r[0]
-    obj = {k: v for k, v in zip(fields, r[:-2]) if v != ""}
-    canonical = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    h = hashlib.new("sm3", b"YSAUDIT1" + bytes.fromhex(r[-2]) + canonical).hexdigest()
-    assert h == r[-1], "hash of seq " + r[0]
-    prev = h
-lines = open(path[:-4] + ".checkpoint", encoding="utf-8").read().splitlines()
-assert lines[0] == "yueshang-audit-checkpoint/v1"
-cp = dict(line.split(": ", 1) for line in lines[1:])
-assert cp["first_seq"] == body[0][0] and cp["last_seq"] == body[-1][0] and int(cp["count"]) == len(body)
-assert cp["prev_hash"] == body[0][-2] and cp["head"] == prev
-print("ok", len(body), cp["key"])
-"#;
-
 fn run(tool: &str, package: &str, args: &[&str]) -> std::process::Output {
     Command::new(tool)
         .args(args)
@@ -160,35 +137,10 @@ fn run(tool: &str, package: &str, args: &[&str]) -> std::process::Output {
 #[test]
 fn python_and_openssl_verify_the_csv_and_its_checkpoint() {
     let ex = export_the_day(Formats { csv: true, xlsx: false });
-    let script = ex.out.join("verify.py");
-    std::fs::write(&script, PYTHON_VERIFY).unwrap();
-    let csv = ex.file("csv");
-    let python = run("python3", "python3", &[script.to_str().unwrap(), csv.to_str().unwrap()]);
-    let said = String::from_utf8_lossy(&python.stdout);
-    assert!(python.status.success(), "python: {said} {}", String::from_utf8_lossy(&python.stderr));
-    assert!(said.starts_with(&format!("ok {DAY_EVENTS} ")), "{said}");
-    let key_line = said.split_whitespace().nth(2).unwrap().to_owned();
-
+    let (rows, key_line) = python_verifies(&ex.file("csv")).unwrap_or_else(|said| panic!("python: {said}"));
+    assert_eq!(rows, DAY_EVENTS as u64);
     let (pem, cp, sig) = (ex.file("pub.pem"), ex.file("checkpoint"), ex.file("checkpoint.sig"));
-    let args = [
-        "pkeyutl",
-        "-verify",
-        "-pubin",
-        "-inkey",
-        pem.to_str().unwrap(),
-        "-rawin",
-        "-digest",
-        "sm3",
-        "-pkeyopt",
-        "distid:1234567812345678",
-        "-in",
-        cp.to_str().unwrap(),
-        "-sigfile",
-        sig.to_str().unwrap(),
-    ];
-    let openssl = run("openssl", "openssl", &args);
-    let said = String::from_utf8_lossy(&openssl.stdout);
-    assert!(said.contains("Signature Verified Successfully"), "{said} {}", String::from_utf8_lossy(&openssl.stderr));
+    assert!(openssl_verifies(&pem, &cp, &sig), "OpenSSL: the checkpoint's signature");
 
     let der = ex.out.join("pub.der");
     let to_der = ["pkey", "-pubin", "-in", pem.to_str().unwrap(), "-outform", "DER", "-out", der.to_str().unwrap()];
