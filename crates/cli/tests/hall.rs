@@ -715,3 +715,57 @@ fn a_city_database_subscribes_to_the_halls_tables_by_logical_replication() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// What the supervisor view's 全厅 asks for, over the signed HTTP reads the window's shell uses:
+/// the day, the event list by counter, and a counter's export (which verifies as the CLI's does).
+#[test]
+fn the_halls_reads_answer_signed_requests_of_an_enrolled_counter_only() {
+    use base64::Engine as _;
+    use yueshang_core::shipping::wire::{ExportSet, HallDay, HallEventPage};
+    let hall = Hall::start();
+    let pcs: Vec<CounterPc> = ["R01", "R02"].iter().map(|n| CounterPc::new(n, &hall.service.url, "")).collect();
+    for pc in &pcs {
+        fill(pc, 40, 0);
+        pc.enroll(&hall);
+        assert_eq!(pc.ship().0, 0);
+    }
+    let keys = yueshang_core::keystore::KeyStore::for_config(Some(Path::new(&pcs[0].config()))).unwrap();
+    let cache = yueshang_core::cache::Cache::open(&pcs[0].database(), &keys).unwrap();
+    let key = yueshang_core::audit::key::CounterKey::load_or_create(&cache).unwrap();
+    let settings = yueshang_core::config::HallServiceSettings {
+        url: hall.service.url.parse().unwrap(),
+        ca_file: None,
+        ship_interval: Duration::from_secs(30),
+    };
+    let client = yueshang_core::shipping::HallClient::new(&settings).unwrap();
+    let now = yueshang_core::clock::Clock::now_china(&yueshang_core::clock::SystemClock);
+    let date = today();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+
+    let day: HallDay = runtime.block_on(client.get(&key, &format!("/v1/report?date={date}"), now)).unwrap();
+    assert_eq!((day.events, day.counters.len()), (80, 2));
+    let page: HallEventPage =
+        runtime.block_on(client.get(&key, &format!("/v1/events?date={date}&counter=R02&limit=25"), now)).unwrap();
+    assert_eq!((page.total, page.rows.len()), (40, 25));
+    assert!(page.rows.iter().all(|r| r.counter == "R02"));
+
+    let sets: Vec<ExportSet> =
+        runtime.block_on(client.get(&key, &format!("/v1/export?date={date}&counter=R02&format=csv"), now)).unwrap();
+    assert_eq!(sets.len(), 1);
+    let out = tempfile::tempdir().unwrap();
+    for file in &sets[0].files {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&file.content).unwrap();
+        std::fs::write(out.path().join(&file.name), bytes).unwrap();
+    }
+    let file = |ext: &str| out.path().join(format!("{}.{ext}", sets[0].stem));
+    assert_eq!(python_verifies(&file("csv")).map(|(rows, _)| rows), Ok(40));
+    assert!(openssl_verifies(&file("hall.pub.pem"), &file("checkpoint"), &file("checkpoint.hall.sig")));
+
+    // A key the hall does not know, and no signature at all, read nothing.
+    let stranger = yueshang_core::audit::key::CounterKey::generate_pkcs8_pem().unwrap().0;
+    let refused =
+        runtime.block_on(client.get::<HallDay>(&stranger, &format!("/v1/report?date={date}"), now)).unwrap_err();
+    assert_eq!(refused.code, yueshang_core::ErrorCode::CounterNotEnrolled, "{refused:?}");
+    let unsigned = runtime.block_on(reqwest::get(format!("{}/v1/report?date={date}", hall.service.url))).unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+}
