@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use yueshang_core::audit::day::{CountRow, DaySummary, EventFilter, HourRow, Labels};
+use yueshang_core::shipping::reads::HallExport;
 use yueshang_core::shipping::wire::{Alarm, Count, CounterDay, HallDay};
 
 /// `[hall_service]` as the window needs it: that there is one, and where.
@@ -155,6 +156,16 @@ pub(crate) struct HallExportResultDto {
     pub(crate) counters: u64,
     pub(crate) events: u64,
     pub(crate) files: Vec<String>,
+}
+
+impl From<HallExport> for HallExportResultDto {
+    fn from(written: HallExport) -> Self {
+        HallExportResultDto {
+            counters: written.counters,
+            events: written.events,
+            files: written.files.iter().map(|f| f.display().to_string()).collect(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub(crate) async fn audit_events(
 #[tauri::command]
 pub(crate) async fn export_audit(app: AppHandle, date: String, format: String, dir: String) -> Answer<ExportResultDto> {
     let day = self::date(&date)?;
-    let formats = formats(&format)?;
+    let formats = Formats::parse(&format)?;
     let dir = export_dir(&dir)?;
     let report = off_the_runtime(app, move |app, counter| {
         counter.supervision.export_day(day, formats, &dir, &mut |done, total| {
@@ -83,16 +83,6 @@ pub(crate) async fn export_audit(app: AppHandle, date: String, format: String, d
     })
     .await?;
     Ok(ExportResultDto::from(report.as_ref()))
-}
-
-/// `csv`, `xlsx` or `both`, as the export panel sends it.
-pub(crate) fn formats(text: &str) -> Result<Formats, Error> {
-    match text {
-        "csv" => Ok(Formats { csv: true, xlsx: false }),
-        "xlsx" => Ok(Formats { csv: false, xlsx: true }),
-        "both" => Ok(Formats { csv: true, xlsx: true }),
-        other => Err(Error::with_fact(ErrorCode::ConfigInvalid, format!("导出格式“{other}”无法识别。"))),
-    }
 }
 
 /// The folder the supervisor chose (or IT set); none chosen is refused before anything is read.

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use yueshang_core::audit::export::Formats;
 use yueshang_core::audit::key::CounterKey;
 use yueshang_core::clock::{Clock, SystemClock, china_tz};
 use yueshang_core::config::ConfigFiles;
@@ -314,7 +315,7 @@ async fn export(args: ExportArgs) -> Result<(), Error> {
         (None, Some(from), Some(to)) => (from, to),
         _ => return Err(Error::with_fact(ErrorCode::ConfigInvalid, "请用 --date，或同时给出 --from 和 --to。")),
     };
-    let formats = server::formats(&args.format)?;
+    let formats = Formats::parse(&args.format)?;
     let store = Store::open(&args.db, 2).await?;
     let written =
         yueshang_hall::export::export_days(&store, (from, to), args.counter.as_deref(), formats, &args.out_dir).await?;

@@ -730,7 +730,7 @@ fn the_halls_reads_answer_signed_requests_of_an_enrolled_counter_only() {
         assert_eq!(pc.ship().0, 0);
     }
     let keys = yueshang_core::keystore::KeyStore::for_config(Some(Path::new(&pcs[0].config()))).unwrap();
-    let cache = yueshang_core::cache::Cache::open(&pcs[0].database(), &keys).unwrap();
+    let cache = std::sync::Arc::new(yueshang_core::cache::Cache::open(&pcs[0].database(), &keys).unwrap());
     let key = yueshang_core::audit::key::CounterKey::load_or_create(&cache).unwrap();
     let settings = yueshang_core::config::HallServiceSettings {
         url: hall.service.url.parse().unwrap(),
@@ -760,6 +760,39 @@ fn the_halls_reads_answer_signed_requests_of_an_enrolled_counter_only() {
     let file = |ext: &str| out.path().join(format!("{}.{ext}", sets[0].stem));
     assert_eq!(python_verifies(&file("csv")).map(|(rows, _)| rows), Ok(40));
     assert!(openssl_verifies(&file("hall.pub.pem"), &file("checkpoint"), &file("checkpoint.hall.sig")));
+
+    // The window's 全厅 export: every counter's set written whole into a folder, audited here.
+    let mut settings = yueshang_gateway_sim::sandbox_settings(&"http://127.0.0.1:9/".parse().unwrap());
+    settings.counter.hall_code = HALL.into();
+    settings.counter.counter = pcs[0].name.clone();
+    let station = yueshang_core::station::Station::new(
+        settings,
+        cache.clone(),
+        std::sync::Arc::new(yueshang_core::clock::SystemClock),
+        std::sync::Arc::new(yueshang_core::clock::RandomNonces),
+    )
+    .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let mut steps = Vec::new();
+    let formats = yueshang_core::audit::export::Formats { csv: true, xlsx: false };
+    let written = runtime
+        .block_on(yueshang_core::shipping::reads::export_day(
+            &station,
+            (&client, &key),
+            chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap(),
+            formats,
+            folder.path(),
+            &mut |done, total| steps.push((done, total)),
+        ))
+        .unwrap();
+    assert_eq!((written.counters, written.events, steps), (2, 80, vec![(0, 2), (1, 2), (2, 2)]));
+    for csv in written.files.iter().filter(|f| f.extension().is_some_and(|e| e == "csv")) {
+        assert_eq!(python_verifies(csv).map(|(rows, _)| rows), Ok(40), "{}", csv.display());
+    }
+    let audited = cache.audit_events().unwrap();
+    let last = audited.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.outcome.as_str()), ("audit_export", "ok"));
+    assert!(last.detail.as_deref().unwrap().contains("\"scope\":\"hall\""), "{:?}", last.detail);
 
     // A key the hall does not know, and no signature at all, read nothing.
     let stranger = yueshang_core::audit::key::CounterKey::generate_pkcs8_pem().unwrap().0;

@@ -6,7 +6,7 @@ use crate::Refused;
 use crate::store::Store;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap};
-use yueshang_core::audit::day::failure_rows;
+use yueshang_core::audit::day::{EventFilter, failure_rows};
 use yueshang_core::audit::export::kind_label;
 use yueshang_core::shipping::wire::{Alarm, Count, CounterDay, HallDay, HallEvent, HallEventPage, HourCount};
 
@@ -294,34 +294,23 @@ fn alarm_message(kind: &str, counter: Option<&str>, seq: Option<i64>, key: Optio
     }
 }
 
-/// What the event list is narrowed to (`None` leaves a field open).
-#[derive(Debug, Clone, Default)]
-pub struct EventQuery {
-    pub counter: Option<String>,
-    pub clerk: Option<String>,
-    pub item: Option<String>,
-    pub outcome: Option<String>,
-    pub kind: Option<String>,
-    pub biz_num: Option<String>,
-    pub uscc: Option<String>,
-}
-
-/// A page of the day's events across counters (by counter, then seq), with how many match.
+/// A page of the day's events across counters (in time order), narrowed as one counter's list is
+/// (audit::day's filter) and to one counter by its name, with how many match.
 pub async fn events(
     store: &Store,
     date: NaiveDate,
-    query: &EventQuery,
+    (counter, filter): (&Option<String>, &EventFilter),
     offset: i64,
     limit: i64,
 ) -> Result<HallEventPage, Refused> {
     let wanted = [
-        ("c.counter", &query.counter),
-        ("e.operator_account", &query.clerk),
-        ("e.service_item_code", &query.item),
-        ("e.outcome", &query.outcome),
-        ("e.kind", &query.kind),
-        ("e.biz_num", &query.biz_num),
-        ("e.uscc", &query.uscc),
+        ("c.counter", counter),
+        ("e.operator_account", &filter.clerk),
+        ("e.service_item_code", &filter.item),
+        ("e.outcome", &filter.outcome),
+        ("e.kind", &filter.kind),
+        ("e.biz_num", &filter.biz_num),
+        ("e.uscc", &filter.uscc),
     ];
     let mut clauses = vec!["e.day = $1".to_owned()];
     let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&date];

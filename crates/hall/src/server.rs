@@ -5,7 +5,7 @@
 use crate::Refused;
 use crate::export::export_days;
 use crate::ingest::{self, CheckFailure};
-use crate::report::{self, EventQuery};
+use crate::report;
 use crate::store::{AlarmKind, Enrolled, Finding, Store};
 use crate::witness::Witness;
 use axum::Json;
@@ -24,6 +24,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
+use yueshang_core::audit::day::EventFilter;
 use yueshang_core::audit::export::Formats;
 use yueshang_core::audit::key::verify_signature;
 use yueshang_core::clock::Clock;
@@ -231,8 +232,7 @@ async fn events(
 ) -> Result<Json<wire::HallEventPage>, Refused> {
     authenticate(&hall, &method, &uri, &headers, &[]).await?;
     let date = parse_date(&q.date)?;
-    let filter = EventQuery {
-        counter: q.counter,
+    let filter = EventFilter {
         clerk: q.clerk,
         item: q.item,
         outcome: q.outcome,
@@ -240,7 +240,8 @@ async fn events(
         biz_num: q.biz_num,
         uscc: q.uscc,
     };
-    let page = report::events(&hall.store, date, &filter, q.offset.unwrap_or(0), q.limit.unwrap_or(100)).await?;
+    let page =
+        report::events(&hall.store, date, (&q.counter, &filter), q.offset.unwrap_or(0), q.limit.unwrap_or(100)).await?;
     Ok(Json(page))
 }
 
@@ -262,7 +263,7 @@ async fn export(
 ) -> Result<Json<Vec<ExportSet>>, Refused> {
     authenticate(&hall, &method, &uri, &headers, &[]).await?;
     let date = parse_date(&q.date)?;
-    let formats = formats(q.format.as_deref().unwrap_or("both")).map_err(Refused::from)?;
+    let formats = Formats::parse(q.format.as_deref().unwrap_or("both")).map_err(Refused::from)?;
     let dir = tempfile::tempdir().map_err(|e| Refused::store(format!("temp dir: {e}")))?;
     let written = export_days(&hall.store, (date, date), Some(&q.counter), formats, dir.path()).await?;
     let mut sets = Vec::new();
@@ -288,19 +289,6 @@ async fn export(
 
 fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-/// `csv`, `xlsx` or `both`.
-pub fn formats(text: &str) -> Result<Formats, Error> {
-    match text {
-        "csv" => Ok(Formats { csv: true, xlsx: false }),
-        "xlsx" => Ok(Formats { csv: false, xlsx: true }),
-        "both" => Ok(Formats { csv: true, xlsx: true }),
-        other => Err(Error::with_fact(
-            ErrorCode::ConfigInvalid,
-            format!("导出格式应为 csv、xlsx 或 both，而不是“{other}”。"),
-        )),
-    }
 }
 
 fn server_config(tls: &Tls) -> Result<rustls::ServerConfig, Error> {

@@ -23,6 +23,21 @@ pub struct Formats {
     pub xlsx: bool,
 }
 
+impl Formats {
+    /// `csv`, `xlsx` or `both`, as the window and the commands name them.
+    pub fn parse(text: &str) -> Result<Formats> {
+        match text.trim() {
+            "csv" => Ok(Formats { csv: true, xlsx: false }),
+            "xlsx" => Ok(Formats { csv: false, xlsx: true }),
+            "both" => Ok(Formats { csv: true, xlsx: true }),
+            other => Err(Error::with_fact(
+                ErrorCode::ConfigInvalid,
+                format!("导出格式应为 csv、xlsx 或 both，而不是“{other}”。"),
+            )),
+        }
+    }
+}
+
 /// What to export, by whom and where to.
 #[derive(Debug, Clone)]
 pub struct ExportRequest<'a> {
@@ -462,6 +477,11 @@ fn part_path(target: &Path) -> PathBuf {
     let mut name = target.file_name().unwrap_or_default().to_os_string();
     name.push(".part");
     target.with_file_name(name)
+}
+
+/// `bytes` as the file `target`, written whole (`.part`, then renamed).
+pub(crate) fn write_bytes_whole(target: &Path, bytes: &[u8]) -> Result<()> {
+    write_whole(target, |file| file.write_all(bytes))
 }
 
 fn write_whole(target: &Path, write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {

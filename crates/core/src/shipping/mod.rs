@@ -4,6 +4,7 @@
 //! it keeps the hall's countersignatures (witnesses). Offline for days, it catches up in order.
 
 pub mod client;
+pub mod reads;
 pub mod wire;
 
 use crate::audit::chain::{CHAINED_COLUMNS, ChainedEvent, GENESIS, chained_from_row};
