@@ -497,6 +497,7 @@ fn a_batch_signed_by_an_unenrolled_key_is_refused_and_shown() {
     pc.enroll(&hall);
     let (code, json) = pc.ship();
     assert_eq!((code, json["acked_seq"].as_i64()), (0, Some(20)), "{json}");
+    assert_eq!(hall.report(&today())["alarms"], serde_json::json!([]), "an enrolled key is no longer an alarm");
 }
 
 /// Rewrites a counter's chain from `seq` on as someone with the PC would: the append-only trigger

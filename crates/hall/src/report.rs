@@ -246,7 +246,8 @@ async fn extras(store: &Store, date: NaiveDate) -> Result<Extras, Refused> {
     })
 }
 
-/// The alarms, newest first (they stay until IT has looked: the hall never forgets a fork).
+/// The alarms, newest first (they stay until IT has looked: the hall never forgets a fork; an
+/// unknown key's goes once that key is enrolled).
 pub async fn alarms(store: &Store) -> Result<Vec<Alarm>, Refused> {
     let client = store.client().await?;
     let rows = client
@@ -256,6 +257,8 @@ pub async fn alarms(store: &Store) -> Result<Vec<Alarm>, Refused> {
                     to_char(a.last_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"'),
                     a.attempts
              FROM alarms a LEFT JOIN counters c ON c.counter_ref = a.counter_ref
+             -- An unknown key that IT has enrolled since is no longer an alarm.
+             WHERE NOT (a.kind = 'unenrolled' AND EXISTS (SELECT 1 FROM counters k WHERE k.key_fingerprint = a.key_fingerprint))
              ORDER BY a.last_at DESC LIMIT 200",
             &[],
         )
